@@ -1,0 +1,75 @@
+"""The pipeline, end to end: load → validate → compute → lint → render → write.
+
+Each stage is a module with a small typed surface; this file only wires them
+together and decides, from the diagnostics, whether the site gets published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from okrsite.config import load_config
+from okrsite.diagnostics import Diagnostic, counts, sorted_diagnostics
+from okrsite.lint import lint
+from okrsite.load import load_content
+from okrsite.model import Model
+from okrsite.render import OutputFile, ThemeError, render_site
+from okrsite.rollup import CycleRollup, compute
+from okrsite.validate import validate
+from okrsite.write import PublishError, publish
+
+
+@dataclass
+class CheckResult:
+    """What validation, rollups and lint made of a site."""
+
+    model: Model | None
+    rollups: dict[str, CycleRollup]
+    diagnostics: list[Diagnostic]
+    file_count: int
+    today: dt.date
+
+    def failed(self, strict: bool = False) -> bool:
+        errors, warnings = counts(self.diagnostics)
+        return bool(errors or (strict and warnings))
+
+
+@dataclass
+class BuildResult(CheckResult):
+    files: list[OutputFile] = field(default_factory=list)
+    published: bool = False
+
+
+def check_site(site_dir: Path, today: dt.date) -> CheckResult:
+    config, diagnostics = load_config(site_dir)
+    if config is None:
+        return CheckResult(None, {}, sorted_diagnostics(diagnostics), 0, today)
+    content = load_content(site_dir)
+    validated = validate(config, content.files)
+    rollups = compute(validated.model, today)
+    warnings = lint(validated.model, rollups, today)
+    all_diagnostics = diagnostics + content.diagnostics + validated.diagnostics + warnings
+    return CheckResult(
+        validated.model, rollups, sorted_diagnostics(all_diagnostics), content.file_count, today
+    )
+
+
+def build_site(site_dir: Path, out_dir: Path, today: dt.date, strict: bool = False) -> BuildResult:
+    """Check, render and publish; on any error the previous output stays as it was."""
+    checked = check_site(site_dir, today)
+    result = BuildResult(**vars(checked))
+    if checked.failed(strict) or checked.model is None:
+        return result
+    try:
+        result.files = render_site(checked.model, checked.rollups, site_dir)
+        publish(out_dir, result.files)
+    except ThemeError as exc:
+        result.diagnostics.append(Diagnostic("themes", 0, "OKR028", str(exc)))
+        return result
+    except PublishError as exc:
+        result.diagnostics.append(Diagnostic(str(out_dir), 0, "OKR001", str(exc)))
+        return result
+    result.published = True
+    return result

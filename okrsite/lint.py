@@ -1,0 +1,159 @@
+"""Lint: warnings about OKR pitfalls, from the model and its rollups.
+
+Warnings never stop a build (unless --strict); each has its own code so a site
+can silence it with `[rules] disable = [...]`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from okrsite.diagnostics import Diagnostic
+from okrsite.model import Model, Objective
+from okrsite.rollup import CycleRollup
+
+# Titles that start with one of these describe work to do, not an outcome.
+ACTIVITY_VERBS = (
+    "launch",
+    "build",
+    "create",
+    "implement",
+    "write",
+    "hold",
+    "develop",
+    "ship",
+    "deliver",
+    "design",
+    "organise",
+    "organize",
+    "run",
+    "host",
+    "conduct",
+    "prepare",
+    "publish",
+    "set up",
+    "roll out",
+    "start",
+    "complete",
+    "finish",
+    "migrate",
+)
+_TASK_TITLE = re.compile(r"^(?:" + "|".join(ACTIVITY_VERBS) + r")\b", re.IGNORECASE)
+_HAS_NUMBER = re.compile(r"\d")
+
+
+def _objective_warnings(model: Model, team_id: str, objective: Objective) -> list[Diagnostic]:
+    rules = model.config.rules
+    path, line = objective.source.path, objective.source.line
+    found = []
+    count = len(objective.key_results)
+    if count < rules.min_key_results:
+        found.append(
+            Diagnostic(
+                path,
+                line,
+                "OKR102",
+                f"objective {objective.id!r} has {count} key result(s); "
+                f"give it at least {rules.min_key_results} to measure it from more than one side",
+            )
+        )
+    if count > rules.max_key_results:
+        found.append(
+            Diagnostic(
+                path,
+                line,
+                "OKR103",
+                f"objective {objective.id!r} has {count} key results; keep at most "
+                f"{rules.max_key_results} so each one gets attention",
+            )
+        )
+    for kr in objective.key_results:
+        verb = _TASK_TITLE.match(kr.title)
+        if kr.type == "metric" and verb:
+            found.append(
+                Diagnostic(
+                    path,
+                    kr.source.line,
+                    "OKR104",
+                    f"key result {kr.id!r} reads as a task ({verb.group().lower()!r} ...); "
+                    "state the outcome it should change",
+                )
+            )
+    if all(kr.type == "milestone" for kr in objective.key_results):
+        found.append(
+            Diagnostic(
+                path,
+                line,
+                "OKR105",
+                f"objective {objective.id!r} is measured only by milestones; "
+                "add a metric key result for the outcome",
+            )
+        )
+    if _HAS_NUMBER.search(objective.title):
+        found.append(
+            Diagnostic(
+                path,
+                line,
+                "OKR106",
+                f"objective {objective.id!r} reads as a key result (its title holds a number); "
+                "keep numbers in key results",
+            )
+        )
+    if objective.aligns_to is None and team_id != model.root.id:
+        found.append(
+            Diagnostic(
+                path,
+                line,
+                "OKR107",
+                f"objective {objective.id!r} is aligned to nothing; "
+                "set aligns_to: <team>/<objective>",
+            )
+        )
+    return found
+
+
+def lint(model: Model, rollups: dict[str, CycleRollup], today: dt.date) -> list[Diagnostic]:
+    rules = model.config.rules
+    found: list[Diagnostic] = []
+    has_root = any(team.parent is None for team in model.teams.values())
+    for (cycle_id, team_id), file in model.okrs.items():
+        count = len(file.objectives)
+        if count > rules.max_objectives:
+            found.append(
+                Diagnostic(
+                    file.source.path,
+                    1,
+                    "OKR101",
+                    f"{count} objectives; focus on at most {rules.max_objectives}",
+                )
+            )
+        if has_root:
+            for objective in file.objectives:
+                found.extend(_objective_warnings(model, team_id, objective))
+        team = rollups[cycle_id].teams.get(team_id)
+        if team is not None and team.stale:
+            latest = team.latest_checkin
+            since = f"the last check-in was {latest}" if latest else "there is no check-in yet"
+            found.append(
+                Diagnostic(
+                    file.source.path,
+                    1,
+                    "OKR108",
+                    f"team {team_id!r} is stale in {cycle_id}: {since}, more than "
+                    f"{rules.stale_after_days} days before {today}; add a check-in",
+                )
+            )
+    for checkins in model.checkins.values():
+        for checkin in checkins:
+            if checkin.date > today:
+                found.append(
+                    Diagnostic(
+                        checkin.source.path,
+                        1,
+                        "OKR109",
+                        f"check-in dated {checkin.date}, after today ({today}); "
+                        "it does not count until then",
+                    )
+                )
+    return [d for d in found if d.code not in rules.disable]

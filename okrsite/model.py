@@ -1,0 +1,148 @@
+"""The validated content model: plain frozen dataclasses, no behaviour.
+
+Everything here has passed validation, so later stages (rollups, rendering)
+can trust every field. Markdown bodies stay as source text; rendering them is
+the render stage's job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Rules:
+    max_objectives: int = 5
+    min_key_results: int = 2
+    max_key_results: int = 5
+    stale_after_days: int = 14
+    on_track_gap: float = 0.10
+    off_track_gap: float = 0.25
+    disable: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Cycle:
+    id: str
+    start: dt.date
+    end: dt.date
+
+    def phase(self, today: dt.date) -> str:
+        """'before', 'running' or 'after' the cycle on `today` (dates inclusive)."""
+        if today < self.start:
+            return "before"
+        if today > self.end:
+            return "after"
+        return "running"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str
+    base_url: str = ""
+    repo_url: str = ""
+    edit_uri: str = ""
+    theme: str = "default"
+    raw_html: str = "sanitize"  # sanitize | escape | trust
+    cycles: dict[str, Cycle] = field(default_factory=dict)
+    rules: Rules = Rules()
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a model object was written: for messages and "edit this" links."""
+
+    path: str  # relative to the site folder, with '/' separators
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class Team:
+    id: str
+    name: str
+    parent: str | None
+    lead: str | None
+    members: tuple[str, ...]
+    body: str
+    source: Source
+    parent_line: int = 1
+
+
+@dataclass(frozen=True)
+class KeyResult:
+    id: str
+    title: str
+    type: str  # metric | milestone
+    start: float | None
+    target: float | None
+    unit: str | None
+    weight: float
+    owner: str | None
+    source: Source
+
+    @property
+    def decreasing(self) -> bool:
+        return self.type == "metric" and self.target < self.start  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class Objective:
+    id: str
+    title: str
+    owner: str | None
+    aligns_to: str | None  # "<team>/<objective>" in the same cycle
+    kind: str  # committed | aspirational
+    description: str | None
+    key_results: tuple[KeyResult, ...]
+    source: Source
+
+
+@dataclass(frozen=True)
+class TeamOKRs:
+    """One team's OKR file for one cycle."""
+
+    team: str
+    cycle: str
+    objectives: tuple[Objective, ...]
+    body: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Update:
+    key_result: str
+    value: float | None = None
+    confidence: float | None = None
+    note: str | None = None
+    progress: float | None = None
+    done: bool | None = None
+    grade: float | None = None
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    team: str
+    cycle: str
+    date: dt.date
+    author: str | None
+    updates: tuple[Update, ...]
+    body: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Model:
+    config: SiteConfig
+    teams: dict[str, Team]  # sorted by id
+    cycles: dict[str, Cycle]  # sorted by start date, then id
+    okrs: dict[tuple[str, str], TeamOKRs]  # (cycle, team)
+    checkins: dict[tuple[str, str], tuple[CheckIn, ...]]  # (cycle, team), by date
+
+    @property
+    def root(self) -> Team:
+        return next(team for team in self.teams.values() if team.parent is None)
+
+    def children(self, team_id: str) -> list[Team]:
+        return [team for team in self.teams.values() if team.parent == team_id]

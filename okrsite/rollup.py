@@ -1,0 +1,244 @@
+"""Compute stage: the numbers of FORMAT.md §6, once, as pure functions.
+
+No I/O and no formatting: every page and export reads these results, so the
+site and the JSON can never disagree. Rounding is for display only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from okrsite.model import CheckIn, Cycle, KeyResult, Model, Objective, Rules
+
+STATUSES = ("achieved", "on-track", "at-risk", "off-track", "not-started", "closed")
+
+
+@dataclass(frozen=True)
+class Point:
+    """A KR's state after one counted check-in: the raw material of charts."""
+
+    date: dt.date
+    progress: float
+    confidence: float | None
+
+
+@dataclass(frozen=True)
+class KRRollup:
+    current: float | None  # metric only
+    progress: float
+    confidence: float | None
+    grade: float | None
+    note: str | None
+    status: str
+    score: float | None
+    history: tuple[Point, ...]
+
+
+@dataclass(frozen=True)
+class ObjectiveRollup:
+    progress: float
+    status: str
+    score: float | None
+    key_results: dict[str, KRRollup]
+
+
+@dataclass(frozen=True)
+class TeamRollup:
+    progress: float | None  # None: no objectives in this cycle
+    subtree_progress: float | None
+    stale: bool
+    latest_checkin: dt.date | None
+    objectives: dict[str, ObjectiveRollup]
+
+
+@dataclass(frozen=True)
+class CycleRollup:
+    cycle: Cycle
+    today: dt.date
+    phase: str  # before | running | after
+    expected: float
+    teams: dict[str, TeamRollup]  # every team, sorted by id
+
+
+def clamp(x: float, low: float = 0.0, high: float = 1.0) -> float:
+    return max(low, min(high, x))
+
+
+def expected_progress(cycle: Cycle, today: dt.date) -> float:
+    return clamp((today - cycle.start).days / (cycle.end - cycle.start).days)
+
+
+def status(progress: float, expected: float, phase: str, rules: Rules) -> str:
+    if phase == "before":
+        return "not-started"
+    if phase == "after":
+        return "closed"
+    if progress >= 1:
+        return "achieved"
+    if progress >= expected - rules.on_track_gap:
+        return "on-track"
+    if progress >= expected - rules.off_track_gap:
+        return "at-risk"
+    return "off-track"
+
+
+def score_band(score: float | None) -> str | None:
+    if score is None:
+        return None
+    if score >= 0.7:
+        return "hit"
+    if score >= 0.4:
+        return "partial"
+    return "missed"
+
+
+def weighted_mean(pairs: list[tuple[float, float]]) -> float:
+    """Mean of (value, weight) pairs; weights are > 0 by validation."""
+    total = sum(weight for _, weight in pairs)
+    return sum(value * weight for value, weight in pairs) / total
+
+
+def mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def metric_progress(kr: KeyResult, current: float) -> float:
+    return clamp((current - kr.start) / (kr.target - kr.start))  # type: ignore[operator]
+
+
+def key_result_rollup(
+    kr: KeyResult, checkins: tuple[CheckIn, ...], expected: float, phase: str, rules: Rules
+) -> KRRollup:
+    """Walk the counted check-ins oldest first; each field keeps its latest value."""
+    current = kr.start
+    done: bool | None = None
+    milestone_progress: float | None = None
+    confidence = grade = note = None
+    history = []
+    for checkin in checkins:
+        for update in checkin.updates:
+            if update.key_result != kr.id:
+                continue
+            if update.value is not None:
+                current = update.value
+            if update.done is not None:
+                done = update.done
+            if update.progress is not None:
+                milestone_progress = update.progress
+            if update.confidence is not None:
+                confidence = update.confidence
+            if update.grade is not None:
+                grade = update.grade
+            if update.note is not None:
+                note = update.note
+            progress = _progress(kr, current, done, milestone_progress)
+            history.append(Point(checkin.date, progress, confidence))
+    progress = _progress(kr, current, done, milestone_progress)
+    score = (grade if grade is not None else progress) if phase == "after" else None
+    return KRRollup(
+        current=current if kr.type == "metric" else None,
+        progress=progress,
+        confidence=confidence,
+        grade=grade,
+        note=note,
+        status=status(progress, expected, phase, rules),
+        score=score,
+        history=tuple(history),
+    )
+
+
+def _progress(kr: KeyResult, current, done: bool | None, milestone_progress: float | None) -> float:
+    if kr.type == "metric":
+        return metric_progress(kr, current)
+    if done:
+        return 1.0
+    return milestone_progress if milestone_progress is not None else 0.0
+
+
+def objective_rollup(
+    objective: Objective, checkins: tuple[CheckIn, ...], expected: float, phase: str, rules: Rules
+) -> ObjectiveRollup:
+    krs = {
+        kr.id: key_result_rollup(kr, checkins, expected, phase, rules)
+        for kr in objective.key_results
+    }
+    weights = [kr.weight for kr in objective.key_results]
+    progress = weighted_mean(
+        [(krs[kr.id].progress, w) for kr, w in zip(objective.key_results, weights, strict=True)]
+    )
+    score = None
+    if phase == "after":
+        score = weighted_mean(
+            [(krs[kr.id].score, w) for kr, w in zip(objective.key_results, weights, strict=True)]
+        )
+    return ObjectiveRollup(progress, status(progress, expected, phase, rules), score, krs)
+
+
+def is_stale(
+    cycle: Cycle, today: dt.date, latest: dt.date | None, rules: Rules, has_okrs: bool
+) -> bool:
+    if not has_okrs or cycle.phase(today) != "running":
+        return False
+    since = latest if latest is not None else cycle.start
+    return (today - since).days > rules.stale_after_days
+
+
+def cycle_rollup(model: Model, cycle: Cycle, today: dt.date) -> CycleRollup:
+    rules = model.config.rules
+    phase = cycle.phase(today)
+    expected = expected_progress(cycle, today)
+    own: dict[str, tuple[dict[str, ObjectiveRollup], dt.date | None]] = {}
+    for team_id in model.teams:
+        file = model.okrs.get((cycle.id, team_id))
+        counted = tuple(c for c in model.checkins.get((cycle.id, team_id), ()) if c.date <= today)
+        objectives = {}
+        if file is not None:
+            objectives = {
+                o.id: objective_rollup(o, counted, expected, phase, rules) for o in file.objectives
+            }
+        own[team_id] = (objectives, counted[-1].date if counted else None)
+
+    subtree_values = _subtree_progress_values(model, own)
+    teams = {}
+    for team_id, (objectives, latest) in own.items():
+        has_okrs = (cycle.id, team_id) in model.okrs
+        teams[team_id] = TeamRollup(
+            progress=mean([o.progress for o in objectives.values()]),
+            subtree_progress=mean(subtree_values[team_id]),
+            stale=is_stale(cycle, today, latest, rules, has_okrs),
+            latest_checkin=latest,
+            objectives=objectives,
+        )
+    return CycleRollup(cycle, today, phase, expected, teams)
+
+
+def _subtree_progress_values(
+    model: Model, own: dict[str, tuple[dict[str, ObjectiveRollup], dt.date | None]]
+) -> dict[str, list[float]]:
+    """Every objective progress of each team and all teams below it."""
+    values: dict[str, list[float]] = {team_id: [] for team_id in model.teams}
+    for team_id, (objectives, _) in own.items():
+        progresses = [o.progress for o in objectives.values()]
+        current: str | None = team_id
+        seen = set()
+        while current is not None and current in values and current not in seen:
+            seen.add(current)
+            values[current].extend(progresses)
+            current = model.teams[current].parent
+    return values
+
+
+def compute(model: Model, today: dt.date) -> dict[str, CycleRollup]:
+    """Rollups for every cycle, in the model's cycle order."""
+    return {cycle_id: cycle_rollup(model, cycle, today) for cycle_id, cycle in model.cycles.items()}
+
+
+def current_cycle(model: Model, today: dt.date) -> str | None:
+    """The cycle containing today (the shortest, if several), else the latest one."""
+    if not model.cycles:
+        return None
+    running = [c for c in model.cycles.values() if c.phase(today) == "running"]
+    if running:
+        return min(running, key=lambda c: ((c.end - c.start).days, c.id)).id
+    return max(model.cycles.values(), key=lambda c: (c.end, c.id)).id

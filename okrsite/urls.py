@@ -1,0 +1,56 @@
+"""Where every page lives, and relative links between them.
+
+All output paths are built here from validated ids, so no content can name a
+path outside the output folder. Links are relative and end in `index.html`,
+so the site works under any sub-path and opened straight from disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+
+DASHBOARD = "index.html"
+CYCLES = "cycles/index.html"
+TEAMS = "teams/index.html"
+ASSETS = "assets"
+
+
+def cycle_page(cycle: str) -> str:
+    return f"cycles/{cycle}/index.html"
+
+
+def team_cycle_page(cycle: str, team: str) -> str:
+    return f"cycles/{cycle}/{team}/index.html"
+
+
+def objective_anchor(cycle: str, team: str, objective: str) -> str:
+    return f"{team_cycle_page(cycle, team)}#objective-{objective}"
+
+
+def key_result_anchor(cycle: str, team: str, kr: str) -> str:
+    return f"{team_cycle_page(cycle, team)}#kr-{kr}"
+
+
+def checkin_page(cycle: str, team: str, date: dt.date) -> str:
+    return f"cycles/{cycle}/{team}/checkins/{date.isoformat()}/index.html"
+
+
+def team_page(team: str) -> str:
+    return f"teams/{team}/index.html"
+
+
+def api_json(cycle: str) -> str:
+    return f"api/{cycle}.json"
+
+
+def asset(name: str) -> str:
+    return f"{ASSETS}/{name}"
+
+
+def relative(from_page: str, to: str) -> str:
+    """The link from output file `from_page` to output path `to` (may hold #anchor)."""
+    target, _, anchor = to.partition("#")
+    base = posixpath.dirname(from_page) or "."
+    link = posixpath.relpath(target, base) if target else posixpath.basename(from_page)
+    return f"{link}#{anchor}" if anchor else link

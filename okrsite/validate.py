@@ -1,0 +1,550 @@
+"""Validate stage: source files → a trusted `Model`, reporting every error.
+
+Per-file checks (fields, types, ids) come first; cross-file checks (team tree,
+cycles, alignment, check-in references) follow. Anything with an error is left
+out of the model, so later stages never see half-valid data.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from okrsite.config import standard_cycle
+from okrsite.diagnostics import Diagnostic
+from okrsite.load import SourceFile
+from okrsite.model import (
+    CheckIn,
+    Cycle,
+    KeyResult,
+    Model,
+    Objective,
+    SiteConfig,
+    Source,
+    Team,
+    TeamOKRs,
+    Update,
+)
+from okrsite.parse import YamlList, YamlMap
+from okrsite.schema import (
+    Anything,
+    Bool,
+    Choice,
+    Context,
+    Date,
+    Id,
+    Number,
+    Text,
+    TextList,
+    as_map,
+    parse_date,
+    read_fields,
+    suggest,
+)
+
+TEAM_SCHEMA = {
+    "name": Text(required=True),
+    "parent": Id(),
+    "lead": Text(),
+    "members": TextList(default=()),
+}
+OKRS_SCHEMA = {"objectives": Anything(required=True)}
+OBJECTIVE_SCHEMA = {
+    "id": Id(required=True),
+    "title": Text(required=True),
+    "owner": Text(),
+    "aligns_to": Text(),
+    "kind": Choice(default="committed", choices=("committed", "aspirational")),
+    "description": Text(),
+    "key_results": Anything(required=True),
+}
+KR_SCHEMA = {
+    "id": Id(required=True),
+    "title": Text(required=True),
+    "type": Choice(default="metric", choices=("metric", "milestone")),
+    "start": Number(),
+    "target": Number(),
+    "unit": Text(),
+    "weight": Number(default=1, above=0),
+    "owner": Text(),
+}
+CHECKIN_SCHEMA = {
+    "date": Date(),
+    "author": Text(),
+    "updates": Anything(required=True),
+}
+UPDATE_SCHEMA = {
+    "value": Number(),
+    "confidence": Number(minimum=0, maximum=1),
+    "note": Text(),
+    "progress": Number(minimum=0, maximum=1),
+    "done": Bool(),
+    "grade": Number(minimum=0, maximum=1),
+}
+METRIC_ONLY = {"value"}
+MILESTONE_ONLY = {"progress", "done"}
+
+
+@dataclass
+class Validated:
+    model: Model
+    diagnostics: list[Diagnostic]
+
+
+# --- per-file checks -------------------------------------------------------
+
+
+def _source(src: SourceFile, line: int) -> Source:
+    return Source(src.path, line)
+
+
+def read_team(src: SourceFile, ctx: Context) -> Team | None:
+    fields = read_fields(src.front_matter, TEAM_SCHEMA, ctx, f"team {src.team!r}")
+    if fields is None:
+        return None
+    return Team(
+        id=src.team,
+        name=fields["name"],
+        parent=fields["parent"],
+        lead=fields["lead"],
+        members=fields["members"],
+        body=src.body,
+        source=_source(src, 1),
+        parent_line=src.front_matter.line_of("parent"),
+    )
+
+
+def _items(value: object, ctx: Context, line: int, what: str) -> list[tuple[YamlMap, int]] | None:
+    """The mappings of a YAML list, with their lines; None (reported) if not a list."""
+    if not isinstance(value, YamlList) or not value:
+        if isinstance(value, YamlList):
+            ctx.report(line, "OKR010", f"{what} needs at least one entry")
+        else:
+            ctx.report(line, "OKR011", f"{what} must be a list ('- ' entries)")
+        return None
+    items = []
+    for item, item_line in zip(value, value.item_lines, strict=True):
+        mapping = as_map(item, ctx, item_line, f"each entry of {what}")
+        if mapping is not None:
+            items.append((mapping, item_line))
+    return items
+
+
+def read_key_result(mapping: YamlMap, ctx: Context, src: SourceFile) -> KeyResult | None:
+    label = (
+        f"key result {mapping.get('id')!r}"
+        if isinstance(mapping.get("id"), str)
+        else "a key result"
+    )
+    fields = read_fields(mapping, KR_SCHEMA, ctx, label)
+    if fields is None:
+        return None
+    kr_id, line = fields["id"], mapping.line_of("id")
+    if fields["type"] == "metric":
+        for name in ("start", "target"):
+            if fields[name] is None:
+                ctx.report(mapping.line, "OKR010", f"metric key result {kr_id!r} needs {name!r}")
+                return None
+        if fields["start"] == fields["target"]:
+            ctx.report(
+                mapping.line_of("target"),
+                "OKR012",
+                f"key result {kr_id!r} has start == target ({_number(fields['start'])}); "
+                "a metric needs a change",
+            )
+            return None
+    else:
+        for name in ("start", "target", "unit"):
+            if name in mapping:
+                ctx.report(
+                    mapping.line_of(name),
+                    "OKR011",
+                    f"{name!r} is for metric key results; remove it from milestone {kr_id!r}",
+                )
+                return None
+    return KeyResult(
+        id=kr_id,
+        title=fields["title"],
+        type=fields["type"],
+        start=fields["start"],
+        target=fields["target"],
+        unit=fields["unit"],
+        weight=fields["weight"],
+        owner=fields["owner"],
+        source=_source(src, line),
+    )
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def read_objective(
+    mapping: YamlMap, ctx: Context, src: SourceFile, kr_ids: dict[str, int]
+) -> Objective | None:
+    label = (
+        f"objective {mapping.get('id')!r}" if isinstance(mapping.get("id"), str) else "an objective"
+    )
+    fields = read_fields(mapping, OBJECTIVE_SCHEMA, ctx, label)
+    if fields is None:
+        return None
+    items = _items(fields["key_results"], ctx, mapping.line_of("key_results"), "key_results")
+    if items is None:
+        return None
+    key_results = []
+    for kr_map, _ in items:
+        kr = read_key_result(kr_map, ctx, src)
+        if kr is None:
+            continue
+        if kr.id in kr_ids:
+            ctx.report(
+                kr.source.line,
+                "OKR015",
+                f"key result id {kr.id!r} is used twice in this cycle (first on line {kr_ids[kr.id]})",
+            )
+            continue
+        kr_ids[kr.id] = kr.source.line
+        key_results.append(kr)
+    if len(key_results) != len(items):
+        return None
+    return Objective(
+        id=fields["id"],
+        title=fields["title"],
+        owner=fields["owner"],
+        aligns_to=fields["aligns_to"],
+        kind=fields["kind"],
+        description=fields["description"],
+        key_results=tuple(key_results),
+        source=_source(src, mapping.line_of("id")),
+    )
+
+
+def read_okrs(src: SourceFile, ctx: Context) -> TeamOKRs | None:
+    fields = read_fields(src.front_matter, OKRS_SCHEMA, ctx, "an OKR file")
+    if fields is None:
+        return None
+    items = _items(fields["objectives"], ctx, src.front_matter.line_of("objectives"), "objectives")
+    if items is None:
+        return None
+    objectives: list[Objective] = []
+    objective_lines: dict[str, int] = {}
+    kr_ids: dict[str, int] = {}
+    for mapping, _ in items:
+        objective = read_objective(mapping, ctx, src, kr_ids)
+        if objective is None:
+            continue
+        if objective.id in objective_lines:
+            ctx.report(
+                objective.source.line,
+                "OKR015",
+                f"objective id {objective.id!r} is used twice in this file "
+                f"(first on line {objective_lines[objective.id]})",
+            )
+            continue
+        objective_lines[objective.id] = objective.source.line
+        objectives.append(objective)
+    if len(objectives) != len(items):
+        return None
+    return TeamOKRs(src.team, src.cycle, tuple(objectives), src.body, _source(src, 1))
+
+
+def read_checkin(src: SourceFile, ctx: Context) -> CheckIn | None:
+    date = parse_date(src.stem)
+    if date is None:
+        ctx.report(
+            1,
+            "OKR024",
+            f"check-in file name {src.stem + '.md'!r} is not a date; name it YYYY-MM-DD.md",
+        )
+        return None
+    fields = read_fields(src.front_matter, CHECKIN_SCHEMA, ctx, "a check-in")
+    if fields is None:
+        return None
+    if fields["date"] is not None and fields["date"] != date:
+        ctx.report(
+            src.front_matter.line_of("date"),
+            "OKR024",
+            f"date {fields['date']} differs from the file name's date {date}; make them equal",
+        )
+        return None
+    updates_map = as_map(fields["updates"], ctx, src.front_matter.line_of("updates"), "updates")
+    if updates_map is None:
+        return None
+    if not updates_map:
+        ctx.report(
+            src.front_matter.line_of("updates"), "OKR010", "updates needs at least one entry"
+        )
+        return None
+    updates = []
+    for kr_id, value in updates_map.items():
+        line = updates_map.line_of(kr_id)
+        update_map = as_map(value, ctx, line, f"the update of {kr_id!r}")
+        fields_u = update_map is not None and read_fields(
+            update_map, UPDATE_SCHEMA, ctx, f"the update of {kr_id!r}"
+        )
+        if not fields_u:
+            continue
+        if all(v is None for v in fields_u.values()):
+            ctx.report(line, "OKR010", f"the update of {kr_id!r} gives no value")
+            continue
+        updates.append(Update(key_result=str(kr_id), line=line, **fields_u))
+    if len(updates) != len(updates_map):
+        return None
+    return CheckIn(
+        team=src.team,
+        cycle=src.cycle,
+        date=date,
+        author=fields["author"],
+        updates=tuple(updates),
+        body=src.body,
+        source=_source(src, 1),
+    )
+
+
+# --- cross-file checks -----------------------------------------------------
+
+
+def check_team_tree(teams: dict[str, Team], report) -> dict[str, Team]:
+    """Exactly one root, known parents, no loops; returns the teams that pass."""
+    good = dict(teams)
+    for team in teams.values():
+        if team.parent is not None and team.parent not in teams:
+            report(
+                team.source.path,
+                _line(team),
+                "OKR016",
+                f"parent {team.parent!r} is not a team{suggest(team.parent, teams)}",
+            )
+            good.pop(team.id, None)
+    roots = sorted(t.id for t in teams.values() if t.parent is None)
+    if not roots and teams:
+        first = min(teams)
+        report(
+            teams[first].source.path,
+            1,
+            "OKR019",
+            "no root team: exactly one team (the company) must have no 'parent'",
+        )
+    for extra in roots[1:]:
+        report(
+            teams[extra].source.path,
+            1,
+            "OKR019",
+            f"more than one root team ({', '.join(roots)}); give all but the company a 'parent'",
+        )
+        good.pop(extra, None)
+    for team_id in teams:
+        seen, current = [], team_id
+        while current is not None and current in teams and current not in seen:
+            seen.append(current)
+            current = teams[current].parent
+        if current is not None and current in seen and current == team_id:
+            path = " → ".join([*seen, team_id])
+            report(
+                teams[team_id].source.path,
+                _line(teams[team_id]),
+                "OKR020",
+                f"team parents loop: {path}",
+            )
+            good.pop(team_id, None)
+    return good
+
+
+def _line(team: Team) -> int:
+    return team.parent_line
+
+
+def resolve_cycle(cycle_id: str, config: SiteConfig) -> Cycle | str:
+    if cycle_id in config.cycles:
+        return config.cycles[cycle_id]
+    cycle = standard_cycle(cycle_id)
+    if cycle is not None:
+        return cycle
+    upper = cycle_id.upper()
+    hint = f"; did you mean {upper!r}?" if standard_cycle(upper) else ""
+    return (
+        f"cycle {cycle_id!r} is neither a standard id (YYYY, YYYY-H1, YYYY-Q1...) nor declared; "
+        f'add [cycles."{cycle_id}"] with start and end to okrsite.toml{hint}'
+    )
+
+
+def check_alignment(okrs: dict[tuple[str, str], TeamOKRs], report) -> set[tuple[str, str, str]]:
+    """Report dangling or looping aligns_to; return (cycle, team, objective) to drop."""
+    bad: set[tuple[str, str, str]] = set()
+    objectives = {
+        (cycle, team, o.id): o for (cycle, team), file in okrs.items() for o in file.objectives
+    }
+    for (cycle, team, _), objective in objectives.items():
+        target = objective.aligns_to
+        if target is None:
+            continue
+        where = (objective.source.path, objective.source.line)
+        team_id, _, objective_id = target.partition("/")
+        if not objective_id or "/" in objective_id:
+            report(*where, "OKR011", f"aligns_to {target!r} must be <team>/<objective>")
+        elif (cycle, team_id) not in okrs:
+            teams_here = [t for (c, t) in okrs if c == cycle]
+            report(
+                *where,
+                "OKR016",
+                f"aligns_to {target!r}: team {team_id!r} has no OKRs in {cycle}"
+                f"{suggest(team_id, teams_here)}",
+            )
+        elif (cycle, team_id, objective_id) not in objectives:
+            ids = [o.id for o in okrs[(cycle, team_id)].objectives]
+            report(
+                *where,
+                "OKR017",
+                f"aligns_to {target!r}: team {team_id!r} has no objective {objective_id!r} "
+                f"in {cycle}{suggest(objective_id, ids)}",
+            )
+        elif (team_id, objective_id) == (team, objective.id):
+            report(*where, "OKR021", f"objective {objective.id!r} aligns to itself")
+        else:
+            continue
+        bad.add((cycle, team, objective.id))
+    for key, objective in objectives.items():
+        chain, current = [key], objective
+        while current is not None and current.aligns_to and key not in bad:
+            team_id, _, objective_id = current.aligns_to.partition("/")
+            nxt = (key[0], team_id, objective_id)
+            if nxt == key and len(chain) > 1:
+                names = " → ".join(f"{t}/{o}" for _, t, o in [*chain, key])
+                report(
+                    objective.source.path,
+                    objective.source.line,
+                    "OKR021",
+                    f"alignment loop: {names}",
+                )
+                bad.add(key)
+                break
+            if nxt in chain or nxt not in objectives:
+                break
+            chain.append(nxt)
+            current = objectives[nxt]
+    return bad
+
+
+def _drop_objectives(file: TeamOKRs, cycle: str, bad: set[tuple[str, str, str]]) -> TeamOKRs:
+    kept = tuple(o for o in file.objectives if (cycle, file.team, o.id) not in bad)
+    if len(kept) == len(file.objectives):
+        return file
+    return TeamOKRs(file.team, file.cycle, kept, file.body, file.source)
+
+
+def check_updates(checkin: CheckIn, file: TeamOKRs | None, ctx: Context) -> bool:
+    if file is None:
+        ctx.report(
+            1,
+            "OKR018",
+            f"team {checkin.team!r} has no OKRs in {checkin.cycle}; "
+            f"add content/cycles/{checkin.cycle}/{checkin.team}.md first",
+        )
+        return False
+    key_results = {kr.id: kr for o in file.objectives for kr in o.key_results}
+    ok = True
+    for update in checkin.updates:
+        kr = key_results.get(update.key_result)
+        if kr is None:
+            ctx.report(
+                update.line,
+                "OKR018",
+                f"unknown key result {update.key_result!r} for team {checkin.team!r} in "
+                f"{checkin.cycle}{suggest(update.key_result, key_results)}",
+            )
+            ok = False
+            continue
+        wrong = METRIC_ONLY if kr.type == "milestone" else MILESTONE_ONLY
+        for name in sorted(wrong):
+            if getattr(update, name) is not None:
+                hint = "value" if kr.type == "metric" else "progress or done"
+                ctx.report(
+                    update.line,
+                    "OKR011",
+                    f"{name!r} does not apply to {kr.type} key result {kr.id!r}; give {hint}",
+                )
+                ok = False
+    return ok
+
+
+def validate(config: SiteConfig, files: list[SourceFile]) -> Validated:
+    diagnostics: list[Diagnostic] = []
+
+    def report(path: str, line: int, code: str, message: str) -> None:
+        diagnostics.append(Diagnostic(path, line, code, message))
+
+    by_kind: dict[str, list[SourceFile]] = defaultdict(list)
+    for src in files:
+        by_kind[src.kind].append(src)
+
+    teams: dict[str, Team] = {}
+    for src in by_kind["team"]:
+        ctx = Context(src.path, diagnostics)
+        team = read_team(src, ctx)
+        if team is not None:
+            teams[team.id] = team
+    teams = check_team_tree(teams, report)
+
+    cycles: dict[str, Cycle] = dict(config.cycles)
+    cycle_ok: dict[str, bool] = {}
+
+    def cycle_of(src: SourceFile) -> Cycle | None:
+        if src.cycle not in cycle_ok:
+            found = resolve_cycle(src.cycle, config)
+            cycle_ok[src.cycle] = isinstance(found, Cycle)
+            if isinstance(found, Cycle):
+                cycles[src.cycle] = found
+            else:
+                report(src.path, 0, "OKR022", found)
+        return cycles.get(src.cycle) if cycle_ok[src.cycle] else None
+
+    def known_team(src: SourceFile) -> bool:
+        if src.team in teams:
+            return True
+        report(
+            src.path,
+            0,
+            "OKR016",
+            f"team {src.team!r} has no file content/teams/{src.team}.md{suggest(src.team, teams)}",
+        )
+        return False
+
+    okrs: dict[tuple[str, str], TeamOKRs] = {}
+    for src in by_kind["okrs"]:
+        ctx = Context(src.path, diagnostics)
+        file = read_okrs(src, ctx)
+        if file is not None and cycle_of(src) is not None and known_team(src):
+            okrs[(src.cycle, src.team)] = file
+    bad = check_alignment(okrs, report)
+    okrs = {key: _drop_objectives(file, key[0], bad) for key, file in okrs.items()}
+
+    checkins: dict[tuple[str, str], list[CheckIn]] = defaultdict(list)
+    for src in by_kind["checkin"]:
+        ctx = Context(src.path, diagnostics)
+        checkin = read_checkin(src, ctx)
+        cycle = cycle_of(src)
+        if checkin is None or cycle is None or not known_team(src):
+            continue
+        if not cycle.start <= checkin.date <= cycle.end:
+            ctx.report(
+                src.front_matter.line_of("date") if "date" in src.front_matter else 1,
+                "OKR023",
+                f"check-in dated {checkin.date} is outside cycle {cycle.id} "
+                f"({cycle.start} to {cycle.end}); move it to the right cycle folder",
+            )
+            continue
+        if check_updates(checkin, okrs.get((src.cycle, src.team)), ctx):
+            checkins[(src.cycle, src.team)].append(checkin)
+
+    ordered_cycles = dict(sorted(cycles.items(), key=lambda item: (item[1].start, item[0])))
+    model = Model(
+        config=config,
+        teams=dict(sorted(teams.items())),
+        cycles=ordered_cycles,
+        okrs=dict(sorted(okrs.items())),
+        checkins={
+            key: tuple(sorted(value, key=lambda c: c.date))
+            for key, value in sorted(checkins.items())
+        },
+    )
+    return Validated(model, diagnostics)

@@ -1,0 +1,1 @@
+"""Built-in okrsite themes (installed as the package okrsite.themes)."""
