@@ -30,6 +30,78 @@ class OutputFile:
     content: bytes
 
 
+CYCLE_JSON = "json:cycle"  # a "template" rendered in Python: the JSON export
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One output file to render: where, with which template and context.
+
+    `deps` says what the page shows, so an incremental rebuild re-renders only
+    the pages a change can affect. Keys (see `affected_keys`):
+      "*"              anything in the site (dashboards, indexes, feeds)
+      "cycle:C"        anything in cycle C
+      "team:C/T"       team T's numbers in cycle C (its OKRs, check-ins, teams below)
+      "team:*/T"       team T's numbers in any cycle
+      "checkins:C/T"   the list of T's check-ins in C (prev/next links)
+    """
+
+    path: str
+    template: str
+    context: dict = field(default_factory=dict)
+    deps: frozenset[str] = frozenset({"*"})
+
+
+def _team_keys(cycle_id: str, team_id: str) -> frozenset[str]:
+    return frozenset({f"team:{cycle_id}/{team_id}", f"team:*/{team_id}"})
+
+
+def page_specs(model: Model, current: str | None) -> list[PageSpec]:
+    """Every page of the site, in a stable order."""
+    specs = [
+        PageSpec(urls.DASHBOARD, "dashboard.html", {"cycle_id": current}),
+        PageSpec(urls.CYCLES, "cycles.html"),
+        PageSpec(urls.TEAMS, "teams.html"),
+    ]
+    for team_id in model.teams:
+        specs.append(
+            PageSpec(
+                urls.team_page(team_id),
+                "team.html",
+                {"team_id": team_id},
+                frozenset({f"team:*/{team_id}"}),
+            )
+        )
+    for cycle_id in model.cycles:
+        cycle_deps = frozenset({f"cycle:{cycle_id}"})
+        specs.append(
+            PageSpec(urls.cycle_page(cycle_id), "cycle.html", {"cycle_id": cycle_id}, cycle_deps)
+        )
+        specs.append(
+            PageSpec(urls.api_json(cycle_id), CYCLE_JSON, {"cycle_id": cycle_id}, cycle_deps)
+        )
+    for cycle_id, team_id in model.okrs:
+        specs.append(
+            PageSpec(
+                urls.team_cycle_page(cycle_id, team_id),
+                "team_cycle.html",
+                {"cycle_id": cycle_id, "team_id": team_id},
+                _team_keys(cycle_id, team_id) | {f"checkins:{cycle_id}/{team_id}"},
+            )
+        )
+    for (cycle_id, team_id), checkins in model.checkins.items():
+        for checkin in checkins:
+            specs.append(
+                PageSpec(
+                    urls.checkin_page(cycle_id, team_id, checkin.date),
+                    "checkin.html",
+                    {"cycle_id": cycle_id, "team_id": team_id, "checkin": checkin},
+                    frozenset({f"checkins:{cycle_id}/{team_id}"}),
+                )
+            )
+    return specs
+
+
 class ThemeError(Exception):
     """A theme is missing or broken; the message says which and why."""
 
@@ -155,51 +227,19 @@ class SiteRenderer:
             base += "/"
         return base + source_path
 
-    def page(self, path: str, template: str, **context: object) -> OutputFile:
+    def render(self, spec: PageSpec) -> OutputFile:
+        if spec.template == CYCLE_JSON:
+            data = cycle_data(self.model, self.rollups[spec.context["cycle_id"]])
+            return OutputFile(spec.path, to_json(data).encode("utf-8"))
         try:
-            html = self.env.get_template(template).render(page_path=path, **context)
+            template = self.env.get_template(spec.template)
+            html = template.render(page_path=spec.path, **spec.context)
         except Exception as exc:  # any failure inside a template is the theme's bug
-            raise ThemeError(f"{template} ({path}): {type(exc).__name__}: {exc}") from exc
-        return OutputFile(path, html.encode("utf-8"))
+            raise ThemeError(f"{spec.template} ({spec.path}): {type(exc).__name__}: {exc}") from exc
+        return OutputFile(spec.path, html.encode("utf-8"))
 
     def pages(self) -> list[OutputFile]:
-        model = self.model
-        out = [
-            self.page(urls.DASHBOARD, "dashboard.html", cycle_id=self.current),
-            self.page(urls.CYCLES, "cycles.html"),
-            self.page(urls.TEAMS, "teams.html"),
-        ]
-        for team_id in model.teams:
-            out.append(self.page(urls.team_page(team_id), "team.html", team_id=team_id))
-        for cycle_id in model.cycles:
-            out.append(self.page(urls.cycle_page(cycle_id), "cycle.html", cycle_id=cycle_id))
-            out.append(
-                OutputFile(
-                    urls.api_json(cycle_id),
-                    to_json(cycle_data(model, self.rollups[cycle_id])).encode("utf-8"),
-                )
-            )
-        for cycle_id, team_id in model.okrs:
-            out.append(
-                self.page(
-                    urls.team_cycle_page(cycle_id, team_id),
-                    "team_cycle.html",
-                    cycle_id=cycle_id,
-                    team_id=team_id,
-                )
-            )
-        for (cycle_id, team_id), checkins in model.checkins.items():
-            for checkin in checkins:
-                out.append(
-                    self.page(
-                        urls.checkin_page(cycle_id, team_id, checkin.date),
-                        "checkin.html",
-                        cycle_id=cycle_id,
-                        team_id=team_id,
-                        checkin=checkin,
-                    )
-                )
-        return out
+        return [self.render(spec) for spec in page_specs(self.model, self.current)]
 
     def static_files(self) -> list[OutputFile]:
         """Theme static files; a child theme's file wins over its parent's."""
