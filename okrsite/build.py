@@ -12,7 +12,9 @@ from pathlib import Path
 
 from okrsite.config import load_config
 from okrsite.diagnostics import Diagnostic, counts, sorted_diagnostics
-from okrsite.lint import lint
+from okrsite.gitinfo import GitData, GitOptions, git_data
+from okrsite.history import collect as collect_history
+from okrsite.lint import history_warnings, lint
 from okrsite.load import load_content
 from okrsite.model import Model
 from okrsite.render import OutputFile, ThemeError, render_site
@@ -30,6 +32,7 @@ class CheckResult:
     diagnostics: list[Diagnostic]
     file_count: int
     today: dt.date
+    history: object | None = None  # okrsite.history.History, with --history
 
     def failed(self, strict: bool = False) -> bool:
         errors, warnings = counts(self.diagnostics)
@@ -42,28 +45,65 @@ class BuildResult(CheckResult):
     published: bool = False
 
 
-def check_site(site_dir: Path, today: dt.date) -> CheckResult:
+def check_site(
+    site_dir: Path,
+    today: dt.date,
+    *,
+    overlay: dict[str, str] | None = None,
+    git: GitOptions | None = None,
+) -> CheckResult:
+    """`overlay`: site path -> text of files to check as if written (okrsite checkin/plan).
+    `git.history`: also read the OKR files' git history (moved goalposts, OKR110)."""
     config, diagnostics = load_config(site_dir)
     if config is None:
         return CheckResult(None, {}, sorted_diagnostics(diagnostics), 0, today)
     content = load_content(site_dir)
-    validated = validate(config, content.files)
+    if overlay:
+        from okrsite.authoring import with_overlay  # authoring builds on this module
+
+        content = with_overlay(content, overlay)
+    validated = validate(config, content.files, content.paths)
     rollups = compute(validated.model, today)
     warnings = lint(validated.model, rollups, today)
+    history = None
+    if git is not None and git.history:
+        history = collect_history(
+            git.repo_dir or site_dir, validated.model, git.rev, working_tree=not git.as_of
+        )
+        warnings += history_warnings(validated.model, history)
     all_diagnostics = diagnostics + content.diagnostics + validated.diagnostics + warnings
     return CheckResult(
-        validated.model, rollups, sorted_diagnostics(all_diagnostics), content.file_count, today
+        validated.model,
+        rollups,
+        sorted_diagnostics(all_diagnostics),
+        content.file_count,
+        today,
+        history,
     )
 
 
-def build_site(site_dir: Path, out_dir: Path, today: dt.date, strict: bool = False) -> BuildResult:
-    """Check, render and publish; on any error the previous output stays as it was."""
-    checked = check_site(site_dir, today)
+def build_site(
+    site_dir: Path,
+    out_dir: Path,
+    today: dt.date,
+    strict: bool = False,
+    git: GitOptions | None = None,
+) -> BuildResult:
+    """Check, render and publish; on any error the previous output stays as it was.
+
+    `git` (default: the site's own repository at HEAD, if any) says where the
+    pages' "last changed" dates, --history and --as-of come from.
+    """
+    git = git or GitOptions()
+    checked = check_site(site_dir, today, git=git)
     result = BuildResult(**vars(checked))
     if checked.failed(strict) or checked.model is None:
         return result
     try:
-        result.files = render_site(checked.model, checked.rollups, site_dir)
+        git_info: GitData = git_data(site_dir, git, checked.history)
+        result.files = render_site(
+            checked.model, checked.rollups, site_dir, checked.diagnostics, git=git_info
+        )
         publish(out_dir, result.files)
     except ThemeError as exc:
         result.diagnostics.append(Diagnostic("themes", 0, "OKR028", str(exc)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import shutil
+import os
 import sys
 import time
 from importlib import resources
@@ -65,7 +65,8 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def report(result: CheckResult, fmt: str = "text", stream=sys.stderr) -> None:
+def report(result: CheckResult, fmt: str = "text", stream=None) -> None:
+    stream = sys.stderr if stream is None else stream  # looked up now: tests swap it
     for diagnostic in result.diagnostics:
         print(FORMATTERS[fmt](diagnostic), file=stream)
 
@@ -113,13 +114,28 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_new(args: argparse.Namespace) -> int:
     target: Path = args.dir
-    if target.exists() and any(target.iterdir()):
-        print(f"okrsite new: {target} exists and is not empty", file=sys.stderr)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        print(f"okrsite new: {target} exists and is not an empty folder", file=sys.stderr)
         return 2
-    scaffold = Path(str(resources.files("okrsite") / "scaffold"))
-    shutil.copytree(scaffold, target, dirs_exist_ok=True)
+    write_scaffold(target, dt.date.today())
     print(f"okrsite new: created {target}; now run: okrsite build --site {target}")
     return 0
+
+
+def write_scaffold(target: Path, today: dt.date) -> None:
+    """Copy the starter site, placed in the quarter of `today` with check-ins dated
+    today, so it builds without warnings whenever it is created."""
+    cycle = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    scaffold = Path(str(resources.files("okrsite") / "scaffold"))
+    for source in sorted(scaffold.rglob("*")):
+        if not source.is_file():
+            continue
+        rel = source.relative_to(scaffold).as_posix()
+        rel = rel.replace("CYCLE", cycle).replace("TODAY", today.isoformat())
+        text = source.read_text(encoding="utf-8").replace("TODAY", today.isoformat())
+        path = target / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 COMMANDS = {"build": cmd_build, "check": cmd_check, "export": cmd_export, "new": cmd_new}
@@ -132,6 +148,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("okrsite: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `okrsite export ... | head`
+        return 1
+    except Exception as exc:  # last resort: bad input must never print a traceback
+        # Every known problem is a Diagnostic; reaching here is an okrsite bug. The
+        # library itself never hides it (the fuzz tests call the stages directly).
+        where = ""
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is not None:
+            where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+        print(
+            f"okrsite: internal error{where}: {type(exc).__name__}: {exc}; "
+            "please report it (set OKRSITE_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        if os.environ.get("OKRSITE_DEBUG"):
+            raise
+        return 1
 
 
 if __name__ == "__main__":

@@ -39,7 +39,11 @@ class SourceFile:
 class Content:
     files: list[SourceFile] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    file_count: int = 0
+    paths: frozenset[str] = frozenset()  # every content file found, readable or not
+
+    @property
+    def file_count(self) -> int:
+        return len(self.paths)
 
 
 def is_ignored(name: str) -> bool:
@@ -157,7 +161,7 @@ def _read_bytes(site_dir: Path, rel_path: str) -> bytes | Diagnostic:
 
 def load_content(site_dir: Path) -> Content:
     paths, problems = discover(site_dir)
-    content = Content(diagnostics=problems, file_count=len(paths))
+    content = Content(diagnostics=problems, paths=frozenset(paths))
     for rel_path in paths:
         source, diagnostics = read_file(site_dir, rel_path)
         content.diagnostics.extend(diagnostics)

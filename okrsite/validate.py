@@ -304,18 +304,31 @@ def read_checkin(src: SourceFile, ctx: Context) -> CheckIn | None:
 # --- cross-file checks -----------------------------------------------------
 
 
-def check_team_tree(teams: dict[str, Team], report) -> dict[str, Team]:
-    """Exactly one root, known parents, no loops; returns the teams that pass."""
+def team_path(team_id: str) -> str:
+    return f"content/teams/{team_id}.md"
+
+
+def okrs_path(cycle_id: str, team_id: str) -> str:
+    return f"content/cycles/{cycle_id}/{team_id}.md"
+
+
+def check_team_tree(teams: dict[str, Team], report, present: frozenset[str]) -> dict[str, Team]:
+    """Exactly one root, known parents, no loops; returns the teams that pass.
+
+    A parent whose file exists but has errors is not reported again here.
+    """
     good = dict(teams)
     for team in teams.values():
         if team.parent is not None and team.parent not in teams:
+            good.pop(team.id, None)
+            if team_path(team.parent) in present:
+                continue
             report(
                 team.source.path,
                 _line(team),
                 "OKR016",
                 f"parent {team.parent!r} is not a team{suggest(team.parent, teams)}",
             )
-            good.pop(team.id, None)
     roots = sorted(t.id for t in teams.values() if t.parent is None)
     if not roots and teams:
         first = min(teams)
@@ -333,20 +346,23 @@ def check_team_tree(teams: dict[str, Team], report) -> dict[str, Team]:
             f"more than one root team ({', '.join(roots)}); give all but the company a 'parent'",
         )
         good.pop(extra, None)
+    reported: set[frozenset[str]] = set()
     for team_id in teams:
         seen, current = [], team_id
         while current is not None and current in teams and current not in seen:
             seen.append(current)
             current = teams[current].parent
-        if current is not None and current in seen and current == team_id:
-            path = " → ".join([*seen, team_id])
-            report(
-                teams[team_id].source.path,
-                _line(teams[team_id]),
-                "OKR020",
-                f"team parents loop: {path}",
-            )
+        if current == team_id:  # walked back to the start: a loop
             good.pop(team_id, None)
+            if frozenset(seen) not in reported:
+                reported.add(frozenset(seen))
+                path = " → ".join([*seen, team_id])
+                report(
+                    team_path(team_id),
+                    _line(teams[team_id]),
+                    "OKR020",
+                    f"team parents loop: {path}",
+                )
     return good
 
 
@@ -368,7 +384,9 @@ def resolve_cycle(cycle_id: str, config: SiteConfig) -> Cycle | str:
     )
 
 
-def check_alignment(okrs: dict[tuple[str, str], TeamOKRs], report) -> set[tuple[str, str, str]]:
+def check_alignment(
+    okrs: dict[tuple[str, str], TeamOKRs], report, present: frozenset[str]
+) -> set[tuple[str, str, str]]:
     """Report dangling or looping aligns_to; return (cycle, team, objective) to drop."""
     bad: set[tuple[str, str, str]] = set()
     objectives = {
@@ -382,6 +400,8 @@ def check_alignment(okrs: dict[tuple[str, str], TeamOKRs], report) -> set[tuple[
         team_id, _, objective_id = target.partition("/")
         if not objective_id or "/" in objective_id:
             report(*where, "OKR011", f"aligns_to {target!r} must be <team>/<objective>")
+        elif (cycle, team_id) not in okrs and okrs_path(cycle, team_id) in present:
+            pass  # that file has errors of its own
         elif (cycle, team_id) not in okrs:
             teams_here = [t for (c, t) in okrs if c == cycle]
             report(
@@ -432,7 +452,11 @@ def _drop_objectives(file: TeamOKRs, cycle: str, bad: set[tuple[str, str, str]])
     return TeamOKRs(file.team, file.cycle, kept, file.body, file.source)
 
 
-def check_updates(checkin: CheckIn, file: TeamOKRs | None, ctx: Context) -> bool:
+def check_updates(
+    checkin: CheckIn, file: TeamOKRs | None, ctx: Context, present: frozenset[str]
+) -> bool:
+    if file is None and okrs_path(checkin.cycle, checkin.team) in present:
+        return False  # the OKR file has errors of its own
     if file is None:
         ctx.report(
             1,
@@ -467,7 +491,13 @@ def check_updates(checkin: CheckIn, file: TeamOKRs | None, ctx: Context) -> bool
     return ok
 
 
-def validate(config: SiteConfig, files: list[SourceFile]) -> Validated:
+def validate(
+    config: SiteConfig, files: list[SourceFile], present: frozenset[str] = frozenset()
+) -> Validated:
+    """Check `files`; `present` holds every content path found, loadable or not,
+    so a file with errors of its own does not also cause "unknown" errors elsewhere.
+    """
+    present = present | {src.path for src in files}
     diagnostics: list[Diagnostic] = []
 
     def report(path: str, line: int, code: str, message: str) -> None:
@@ -483,7 +513,7 @@ def validate(config: SiteConfig, files: list[SourceFile]) -> Validated:
         team = read_team(src, ctx)
         if team is not None:
             teams[team.id] = team
-    teams = check_team_tree(teams, report)
+    teams = check_team_tree(teams, report, present)
 
     cycles: dict[str, Cycle] = dict(config.cycles)
     cycle_ok: dict[str, bool] = {}
@@ -501,6 +531,8 @@ def validate(config: SiteConfig, files: list[SourceFile]) -> Validated:
     def known_team(src: SourceFile) -> bool:
         if src.team in teams:
             return True
+        if team_path(src.team) in present:
+            return False  # the team file has errors of its own
         report(
             src.path,
             0,
@@ -515,7 +547,7 @@ def validate(config: SiteConfig, files: list[SourceFile]) -> Validated:
         file = read_okrs(src, ctx)
         if file is not None and cycle_of(src) is not None and known_team(src):
             okrs[(src.cycle, src.team)] = file
-    bad = check_alignment(okrs, report)
+    bad = check_alignment(okrs, report, present)
     okrs = {key: _drop_objectives(file, key[0], bad) for key, file in okrs.items()}
 
     checkins: dict[tuple[str, str], list[CheckIn]] = defaultdict(list)
@@ -533,7 +565,7 @@ def validate(config: SiteConfig, files: list[SourceFile]) -> Validated:
                 f"({cycle.start} to {cycle.end}); move it to the right cycle folder",
             )
             continue
-        if check_updates(checkin, okrs.get((src.cycle, src.team)), ctx):
+        if check_updates(checkin, okrs.get((src.cycle, src.team)), ctx, present):
             checkins[(src.cycle, src.team)].append(checkin)
 
     ordered_cycles = dict(sorted(cycles.items(), key=lambda item: (item[1].start, item[0])))
