@@ -67,6 +67,7 @@ CODES: dict[str, Code] = _codes(
     ("OKR107", W, "objective of a non-root team aligned to nothing"),
     ("OKR108", W, "stale team: no recent check-in"),
     ("OKR109", W, "check-in dated after today"),
+    ("OKR110", W, "moved goalpost: a target made easier after the cycle started"),
 )
 
 

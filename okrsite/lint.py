@@ -157,3 +157,37 @@ def lint(model: Model, rollups: dict[str, CycleRollup], today: dt.date) -> list[
                     )
                 )
     return [d for d in found if d.code not in rules.disable]
+
+
+def history_warnings(model: Model, history) -> list[Diagnostic]:
+    """OKR110: targets made easier after their cycle started (`okrsite.history.History`)."""
+    found: list[Diagnostic] = []
+    for (cycle_id, team_id, kr_id), moved in sorted(history.moved.items()):
+        file = model.okrs.get((cycle_id, team_id))
+        kr = file and next(
+            (k for o in file.objectives for k in o.key_results if k.id == kr_id), None
+        )
+        if kr is None:
+            continue
+        who = "; ".join(
+            f"by {c.commit.author} on {c.commit.day} in commit {c.commit.short}"
+            if c.commit
+            else "in uncommitted changes"
+            for c in moved.changes
+        )
+        found.append(
+            Diagnostic(
+                kr.source.path,
+                kr.source.line,
+                "OKR110",
+                f"moved goalpost: key result {kr_id!r} target changed from "
+                f"{_num(moved.baseline)} to {_num(moved.current)} after {cycle_id} started "
+                f"({who}), which makes it easier; restore it, or explain the change in a check-in "
+                "and silence OKR110",
+            )
+        )
+    return [d for d in found if d.code not in model.config.rules.disable]
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
