@@ -135,6 +135,14 @@ def parse_config(data: YamlMap, ctx: Context) -> tuple[SiteConfig | None, list[D
     if theme_problem:
         ctx.report(site_map.line_of("theme"), "OKR026", f"theme {site['theme']!r} {theme_problem}")
         return None, ctx.diagnostics
+    for name in ("repo_url", "base_url"):  # they become links: only web addresses
+        if site[name] and not re.match(r"^https?://[^\s\"'<>\\]+$", site[name], re.IGNORECASE):
+            ctx.report(
+                site_map.line_of(name),
+                "OKR026",
+                f"{name} {site[name]!r} must be an http:// or https:// address",
+            )
+            return None, ctx.diagnostics
     return SiteConfig(rules=rules, cycles=cycles, **site), ctx.diagnostics
 
 

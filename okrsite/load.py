@@ -6,8 +6,10 @@ hands `SourceFile`s (front matter as located YAML, body as text) to validation.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,12 +104,12 @@ def read_file(site_dir: Path, rel_path: str) -> tuple[SourceFile | None, list[Di
     """Read and split one content file; never raises for bad input."""
     role = classify(rel_path)
     if isinstance(role, str):
-        return None, [Diagnostic(rel_path, 0, "OKR025", role)]
+        return None, [Diagnostic(rel_path, 1, "OKR025", role)]
     kind, team, cycle, stem = role
     for label, value in (("team id", team), ("cycle id", cycle)):
         problem = value is not None and id_problem(value)
         if problem and not (label == "cycle id" and _standard_cycle_like(value)):
-            return None, [Diagnostic(rel_path, 0, "OKR014", f"{label} {value!r} {problem}")]
+            return None, [Diagnostic(rel_path, 1, "OKR014", f"{label} {value!r} {problem}")]
     data = _read_bytes(site_dir, rel_path)
     if isinstance(data, Diagnostic):
         return None, [data]
@@ -135,28 +137,46 @@ def _standard_cycle_like(value: str) -> bool:
 
 
 def _read_bytes(site_dir: Path, rel_path: str) -> bytes | Diagnostic:
+    """The file's bytes, or why not: never blocks (FIFOs), never leaves the site."""
     path = site_dir / rel_path
+
+    def refuse(message: str) -> Diagnostic:
+        return Diagnostic(rel_path, 1, "OKR001", message)
+
     try:
         if path.is_symlink():
             target = path.resolve(strict=True)
             if not target.is_relative_to(site_dir.resolve()):
-                return Diagnostic(
-                    rel_path, 0, "OKR001", "is a symbolic link out of the site; it is not read"
-                )
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return Diagnostic(
-                rel_path,
-                0,
-                "OKR001",
-                f"is {size / 1024 / 1024:.1f} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB",
-            )
-        return path.read_bytes()
+                return refuse("is a symbolic link out of the site; it is not read")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            return refuse(f"is {kind} (a FIFO, socket or device?); only plain files are read")
+        if info.st_size > MAX_FILE_BYTES:
+            return refuse(_too_big(info.st_size))
+        # O_NONBLOCK: if the file was swapped for a FIFO since stat(), open() won't hang.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return refuse("is not a regular file; only plain files are read")
+            data = handle.read(MAX_FILE_BYTES + 1)  # never more, whatever stat() said
+        if len(data) > MAX_FILE_BYTES:
+            return refuse(_too_big(len(data)))
+        return data
     except RuntimeError:  # symlink loop under Python < 3.13
-        return Diagnostic(rel_path, 0, "OKR001", "cannot be read: symbolic link loop")
+        return refuse("cannot be read: symbolic link loop")
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return refuse("cannot be read: symbolic link loop")
         reason = exc.strerror or str(exc)
-        return Diagnostic(rel_path, 0, "OKR001", f"cannot be read: {reason}")
+        return refuse(f"cannot be read: {reason}")
+
+
+def _too_big(size: int) -> str:
+    return (
+        f"is {size / 1024 / 1024:.1f} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB "
+        "per file: split it"
+    )
 
 
 def load_content(site_dir: Path) -> Content:

@@ -217,8 +217,14 @@ def load_yaml(text: str, path: str, first_line: int) -> tuple[object, list[Diagn
             problem += " (a tab: YAML indents with spaces only)"
         context = f" {exc.context}" if exc.context else ""
         return None, [Diagnostic(path, line, "OKR004", f"YAML syntax error: {problem}{context}")]
+    except yaml.reader.ReaderError as exc:  # a control character: no mark, a position
+        line = first_line + text.count("\n", 0, max(0, exc.position))
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"control character U+{char:04X} is not allowed in YAML; delete it"
+        return None, [Diagnostic(path, line, "OKR004", message)]
     except yaml.YAMLError as exc:
-        return None, [Diagnostic(path, first_line, "OKR004", f"YAML error: {exc}")]
+        problem = " ".join(str(exc).split())  # one line, always
+        return None, [Diagnostic(path, first_line, "OKR004", f"YAML error: {problem}")]
     if node is None:
         return None, []
     try:
@@ -273,6 +279,10 @@ def _kind(value: object) -> str:
         return "list"
     if isinstance(value, str):
         return "text"
+    if isinstance(value, bool):
+        return "true/false value"
+    if isinstance(value, int | float):
+        return "number"
     return type(value).__name__
 
 

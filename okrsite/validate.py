@@ -491,17 +491,38 @@ def check_updates(
     return ok
 
 
+PerFile = tuple[Team | TeamOKRs | CheckIn | None, list[Diagnostic]]
+
+
+def read_source(src: SourceFile) -> PerFile:
+    """The per-file checks of one source: all that this file alone decides, so a
+    cache may keep the result by the file's digest (okrsite/cache.py)."""
+    ctx = Context(src.path, [])
+    reader = {"team": read_team, "okrs": read_okrs, "checkin": read_checkin}[src.kind]
+    return reader(src, ctx), ctx.diagnostics
+
+
 def validate(
-    config: SiteConfig, files: list[SourceFile], present: frozenset[str] = frozenset()
+    config: SiteConfig,
+    files: list[SourceFile],
+    present: frozenset[str] = frozenset(),
+    per_file: dict[str, PerFile] | None = None,
 ) -> Validated:
     """Check `files`; `present` holds every content path found, loadable or not,
     so a file with errors of its own does not also cause "unknown" errors elsewhere.
+    `per_file`: `read_source` results already known, by path (from a cache).
     """
     present = present | {src.path for src in files}
     diagnostics: list[Diagnostic] = []
+    per_file = per_file or {}
 
     def report(path: str, line: int, code: str, message: str) -> None:
         diagnostics.append(Diagnostic(path, line, code, message))
+
+    def read(src: SourceFile):
+        found, problems = per_file[src.path] if src.path in per_file else read_source(src)
+        diagnostics.extend(problems)
+        return found
 
     by_kind: dict[str, list[SourceFile]] = defaultdict(list)
     for src in files:
@@ -509,8 +530,7 @@ def validate(
 
     teams: dict[str, Team] = {}
     for src in by_kind["team"]:
-        ctx = Context(src.path, diagnostics)
-        team = read_team(src, ctx)
+        team = read(src)
         if team is not None:
             teams[team.id] = team
     teams = check_team_tree(teams, report, present)
@@ -525,7 +545,7 @@ def validate(
             if isinstance(found, Cycle):
                 cycles[src.cycle] = found
             else:
-                report(src.path, 0, "OKR022", found)
+                report(src.path, 1, "OKR022", found)
         return cycles.get(src.cycle) if cycle_ok[src.cycle] else None
 
     def known_team(src: SourceFile) -> bool:
@@ -535,7 +555,7 @@ def validate(
             return False  # the team file has errors of its own
         report(
             src.path,
-            0,
+            1,
             "OKR016",
             f"team {src.team!r} has no file content/teams/{src.team}.md{suggest(src.team, teams)}",
         )
@@ -543,8 +563,7 @@ def validate(
 
     okrs: dict[tuple[str, str], TeamOKRs] = {}
     for src in by_kind["okrs"]:
-        ctx = Context(src.path, diagnostics)
-        file = read_okrs(src, ctx)
+        file = read(src)
         if file is not None and cycle_of(src) is not None and known_team(src):
             okrs[(src.cycle, src.team)] = file
     bad = check_alignment(okrs, report, present)
@@ -553,7 +572,7 @@ def validate(
     checkins: dict[tuple[str, str], list[CheckIn]] = defaultdict(list)
     for src in by_kind["checkin"]:
         ctx = Context(src.path, diagnostics)
-        checkin = read_checkin(src, ctx)
+        checkin = read(src)
         cycle = cycle_of(src)
         if checkin is None or cycle is None or not known_team(src):
             continue
