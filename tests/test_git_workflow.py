@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from okrsite import gitinfo
+from okrsite import gitinfo, urls
 from okrsite.cli import main
 from okrsite.gitinfo import last_changes
+from tests.browser import validate_html
 from tests.sites import BASE, TODAY, make_site, tree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -379,6 +380,14 @@ def test_history_flags_moved_goalposts_with_commit_and_author(tmp_path, capsys):
     assert "by Lee Chen" in company_page
     assert "2,000,000 USD → 2,500,000 USD" in company_page
     assert company_page.count("moved goalpost</span>") == 1  # churn only
+
+    if hasattr(urls, "key_result_page"):  # the key result's own page shows it too
+        kr_page = html(out_dir, urls.key_result_page("2026-Q4", "sales", "pipeline-value"))
+        assert "moved goalpost</span>" in kr_page and "by Dana Ruiz" in kr_page
+    errors = validate_html(
+        [out_dir / "cycles/2026-Q4/sales/index.html", out_dir / "cycles/2026-Q4/company/index.html"]
+    )
+    assert errors == []
 
     # A plain build shows no history.
     plain = tmp_path / "plain"
