@@ -8,6 +8,7 @@ turns any site path into a link relative to the page being rendered.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,8 +18,11 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from okrsite import __version__, urls
+from okrsite import __version__, charts, feeds, search, urls, views
+from okrsite.csvexport import cycle_csv
+from okrsite.diagnostics import CODES, Diagnostic
 from okrsite.export import cycle_data, to_json
+from okrsite.gitinfo import NO_GIT, GitData, page_sources
 from okrsite.markup import MarkdownRenderer
 from okrsite.model import Model
 from okrsite.rollup import CycleRollup, current_cycle, score_band
@@ -31,6 +35,10 @@ class OutputFile:
 
 
 CYCLE_JSON = "json:cycle"  # a "template" rendered in Python: the JSON export
+CYCLE_CSV = "csv:cycle"  # one row per key result (okrsite/csvexport.py)
+SEARCH_INDEX = "js:search"  # the search index script (okrsite/search.py)
+ATOM_FEED = "atom:feed"  # check-ins as Atom (okrsite/feeds.py)
+SITEMAP = "xml:sitemap"  # only when base_url is set: a sitemap needs absolute URLs
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class PageSpec:
       "team:C/T"       team T's numbers in cycle C (its OKRs, check-ins, teams below)
       "team:*/T"       team T's numbers in any cycle
       "checkins:C/T"   the list of T's check-ins in C (prev/next links)
+      "cycles"         the list of cycles (ids, dates): the cycle switcher on every page
     """
 
     path: str
@@ -57,12 +66,37 @@ def _team_keys(cycle_id: str, team_id: str) -> frozenset[str]:
 
 
 def page_specs(model: Model, current: str | None) -> list[PageSpec]:
-    """Every page of the site, in a stable order."""
+    """Every page of the site, in a stable order.
+
+    Every HTML page shows the cycle switcher, so each one also depends on "cycles".
+    """
+    specs = _page_specs(model, current)
+    html = [s.path for s in specs if s.path.endswith(".html") and s.path != urls.NOT_FOUND]
+    if model.config.base_url:
+        specs.append(PageSpec(urls.SITEMAP, SITEMAP, {"pages": html}))
+    return [
+        PageSpec(s.path, s.template, s.context, s.deps | {"cycles"})
+        if s.path.endswith(".html") and "*" not in s.deps
+        else s
+        for s in specs
+    ]
+
+
+def _page_specs(model: Model, current: str | None) -> list[PageSpec]:
     specs = [
         PageSpec(urls.DASHBOARD, "dashboard.html", {"cycle_id": current}),
         PageSpec(urls.CYCLES, "cycles.html"),
         PageSpec(urls.TEAMS, "teams.html"),
+        PageSpec(urls.PEOPLE, "people.html"),
+        PageSpec(urls.SEARCH, "search.html"),
+        PageSpec(urls.SEARCH_INDEX, SEARCH_INDEX),
+        PageSpec(urls.FEED, ATOM_FEED),
+        PageSpec(urls.NOT_FOUND, "404.html"),
     ]
+    for person in views.people(model).values():
+        # What a person owns can change in any file (owners default to leads).
+        specs.append(PageSpec(urls.person_page(person.slug), "person.html", {"name": person.name}))
+    every_cycle_checkins = {f"checkins:{c}/" for c in model.cycles}
     for team_id in model.teams:
         specs.append(
             PageSpec(
@@ -72,13 +106,33 @@ def page_specs(model: Model, current: str | None) -> list[PageSpec]:
                 frozenset({f"team:*/{team_id}"}),
             )
         )
-    for cycle_id in model.cycles:
-        cycle_deps = frozenset({f"cycle:{cycle_id}"})
-        specs.append(
-            PageSpec(urls.cycle_page(cycle_id), "cycle.html", {"cycle_id": cycle_id}, cycle_deps)
+        # A team's check-ins in every cycle (a new cycle changes "cycles").
+        team_checkins = frozenset(
+            {f"team:*/{team_id}"} | {k + team_id for k in every_cycle_checkins}
         )
         specs.append(
-            PageSpec(urls.api_json(cycle_id), CYCLE_JSON, {"cycle_id": cycle_id}, cycle_deps)
+            PageSpec(
+                urls.team_timeline_page(team_id),
+                "team_timeline.html",
+                {"team_id": team_id},
+                team_checkins,
+            )
+        )
+        specs.append(
+            PageSpec(
+                urls.team_feed(team_id), ATOM_FEED, {"team_id": team_id}, team_checkins | {"cycles"}
+            )
+        )
+    for cycle_id in model.cycles:
+        cycle_deps = frozenset({f"cycle:{cycle_id}"})
+        context = {"cycle_id": cycle_id}
+        specs.append(PageSpec(urls.cycle_page(cycle_id), "cycle.html", context, cycle_deps))
+        specs.append(PageSpec(urls.api_json(cycle_id), CYCLE_JSON, context, cycle_deps))
+        specs.append(PageSpec(urls.api_csv(cycle_id), CYCLE_CSV, context, cycle_deps))
+        # Alignment crosses teams: any file of the cycle can add or move a node.
+        specs.append(PageSpec(urls.alignment_page(cycle_id), "alignment.html", context, cycle_deps))
+        specs.append(
+            PageSpec(urls.cycle_timeline_page(cycle_id), "cycle_timeline.html", context, cycle_deps)
         )
     for cycle_id, team_id in model.okrs:
         specs.append(
@@ -89,6 +143,30 @@ def page_specs(model: Model, current: str | None) -> list[PageSpec]:
                 _team_keys(cycle_id, team_id) | {f"checkins:{cycle_id}/{team_id}"},
             )
         )
+        for objective in model.okrs[(cycle_id, team_id)].objectives:
+            # Shows the objective it aligns to and those aligned to it, from any team.
+            specs.append(
+                PageSpec(
+                    urls.objective_page(cycle_id, team_id, objective.id),
+                    "objective.html",
+                    {"cycle_id": cycle_id, "team_id": team_id, "objective": objective},
+                    frozenset({f"cycle:{cycle_id}"}),
+                )
+            )
+            for kr in objective.key_results:
+                specs.append(
+                    PageSpec(
+                        urls.key_result_page(cycle_id, team_id, kr.id),
+                        "key_result.html",
+                        {
+                            "cycle_id": cycle_id,
+                            "team_id": team_id,
+                            "objective": objective,
+                            "kr": kr,
+                        },
+                        _team_keys(cycle_id, team_id) | {f"checkins:{cycle_id}/{team_id}"},
+                    )
+                )
     for (cycle_id, team_id), checkins in model.checkins.items():
         for checkin in checkins:
             specs.append(
@@ -174,6 +252,31 @@ def _url(context: jinja2.runtime.Context, target: str) -> str:
     return urls.relative(context["page_path"], target)
 
 
+class LintIndex:
+    """The build's warnings, by source file and line: shown as badges where they apply."""
+
+    def __init__(self, diagnostics: tuple[Diagnostic, ...] = ()):
+        self.by_path: dict[str, list[Diagnostic]] = defaultdict(list)
+        for d in diagnostics:
+            if not d.is_error:
+                self.by_path[d.path].append(d)
+
+    def at(self, path: str, line: int | None = None) -> list[Diagnostic]:
+        """Warnings about a file (or one line of it: an objective, a key result)."""
+        found = self.by_path.get(path, [])
+        return [d for d in found if line is None or d.line == line]
+
+    def summary(self, code: str) -> str:
+        return CODES[code].summary if code in CODES else code
+
+
+@jinja2.pass_context
+def _root(context: jinja2.runtime.Context) -> str:
+    """The relative link from this page to the site's root folder ("./" at the top)."""
+    link = urls.relative(context["page_path"], urls.DASHBOARD)
+    return link[: -len(urls.DASHBOARD)] or "./"
+
+
 @dataclass
 class Index:
     """Lookups templates need and the model does not store directly."""
@@ -195,7 +298,14 @@ class Index:
 class SiteRenderer:
     """Renders every page of a site; reused for many pages (and rebuilds)."""
 
-    def __init__(self, model: Model, rollups: dict[str, CycleRollup], site_dir: Path):
+    def __init__(
+        self,
+        model: Model,
+        rollups: dict[str, CycleRollup],
+        site_dir: Path,
+        diagnostics: tuple[Diagnostic, ...] | list[Diagnostic] = (),
+        git: GitData | None = None,
+    ):
         self.model = model
         self.rollups = rollups
         self.folders = theme_dirs(site_dir, model.config.theme)
@@ -204,7 +314,16 @@ class SiteRenderer:
         self.index = Index.build(model)
         today = next(iter(rollups.values())).today if rollups else dt.date.today()
         self.current = current_cycle(model, today)
+        self.today = today
+        self.people = views.people(model)
+        self.lint = LintIndex(tuple(diagnostics))
         self.env.globals.update(
+            root=_root,
+            views=views,
+            charts=charts,
+            people=self.people,
+            person_slugs={name: p.slug for name, p in self.people.items()},
+            lint=self.lint,
             url=_url,
             urls=urls,
             site=model.config,
@@ -213,9 +332,11 @@ class SiteRenderer:
             index=self.index,
             current_cycle=self.current,
             version=__version__,
-            md=self.markdown.render,
+            md=functools.lru_cache(maxsize=4096)(self.markdown.render),  # bodies repeat
             edit_url=self.edit_url,
             today=today,
+            git=git or NO_GIT,  # last changes, --history, --as-of: data from the build
+            page_sources=jinja2.pass_context(page_sources),
         )
 
     def edit_url(self, source_path: str) -> str | None:
@@ -231,12 +352,31 @@ class SiteRenderer:
         if spec.template == CYCLE_JSON:
             data = cycle_data(self.model, self.rollups[spec.context["cycle_id"]])
             return OutputFile(spec.path, to_json(data).encode("utf-8"))
+        if spec.template in (CYCLE_CSV, SEARCH_INDEX, ATOM_FEED, SITEMAP):
+            return OutputFile(spec.path, self._data_file(spec).encode("utf-8"))
         try:
             template = self.env.get_template(spec.template)
             html = template.render(page_path=spec.path, **spec.context)
         except Exception as exc:  # any failure inside a template is the theme's bug
             raise ThemeError(f"{spec.template} ({spec.path}): {type(exc).__name__}: {exc}") from exc
         return OutputFile(spec.path, html.encode("utf-8"))
+
+    def _data_file(self, spec: PageSpec) -> str:
+        if spec.template == CYCLE_CSV:
+            return cycle_csv(self.model, self.rollups[spec.context["cycle_id"]])
+        if spec.template == SEARCH_INDEX:
+            return search.index_script(search.entries(self.model, self.people, self.current))
+        if spec.template == SITEMAP:
+            return feeds.sitemap(self.model.config.base_url, spec.context["pages"])
+        team_id = spec.context.get("team_id")
+        if team_id is None:
+            checkins = feeds.counted_checkins(self.model, self.today)[: feeds.SITE_FEED_ENTRIES]
+            title, page = f"{self.model.config.title}: check-ins", urls.DASHBOARD
+        else:
+            checkins = feeds.counted_checkins(self.model, self.today, team_id)
+            title = f"{self.model.teams[team_id].name}: check-ins · {self.model.config.title}"
+            page = urls.team_timeline_page(team_id)
+        return feeds.atom_feed(self.model, spec.path, title, page, checkins, self.markdown.render)
 
     def pages(self) -> list[OutputFile]:
         return [self.render(spec) for spec in page_specs(self.model, self.current)]
@@ -255,8 +395,15 @@ class SiteRenderer:
         return [OutputFile(path, data) for path, data in sorted(found.items())]
 
 
-def render_site(model: Model, rollups: dict[str, CycleRollup], site_dir: Path) -> list[OutputFile]:
-    renderer = SiteRenderer(model, rollups, site_dir)
+def render_site(
+    model: Model,
+    rollups: dict[str, CycleRollup],
+    site_dir: Path,
+    diagnostics: tuple[Diagnostic, ...] | list[Diagnostic] = (),
+    git: GitData | None = None,
+) -> list[OutputFile]:
+    """Every output file; `diagnostics` (the build's warnings) become badges on pages."""
+    renderer = SiteRenderer(model, rollups, site_dir, diagnostics, git)
     return renderer.pages() + renderer.static_files()
 
 

@@ -13,7 +13,16 @@ import posixpath
 DASHBOARD = "index.html"
 CYCLES = "cycles/index.html"
 TEAMS = "teams/index.html"
+PEOPLE = "people/index.html"
+SEARCH = "search/index.html"
+SEARCH_INDEX = "search/search-index.js"  # a script assigning a global: works from file://
+FEED = "feed.xml"
+SITEMAP = "sitemap.xml"
+NOT_FOUND = "404.html"
 ASSETS = "assets"
+
+# Pages about a whole cycle sit beside its team folders; "_" cannot start a
+# team id, so these names never collide with a team.
 
 
 def cycle_page(cycle: str) -> str:
@@ -32,6 +41,22 @@ def key_result_anchor(cycle: str, team: str, kr: str) -> str:
     return f"{team_cycle_page(cycle, team)}#kr-{kr}"
 
 
+def alignment_page(cycle: str) -> str:
+    return f"cycles/{cycle}/_alignment/index.html"
+
+
+def cycle_timeline_page(cycle: str) -> str:
+    return f"cycles/{cycle}/_checkins/index.html"
+
+
+def objective_page(cycle: str, team: str, objective: str) -> str:
+    return f"cycles/{cycle}/{team}/objectives/{objective}/index.html"
+
+
+def key_result_page(cycle: str, team: str, kr: str) -> str:
+    return f"cycles/{cycle}/{team}/key-results/{kr}/index.html"
+
+
 def checkin_page(cycle: str, team: str, date: dt.date) -> str:
     return f"cycles/{cycle}/{team}/checkins/{date.isoformat()}/index.html"
 
@@ -40,12 +65,33 @@ def team_page(team: str) -> str:
     return f"teams/{team}/index.html"
 
 
+def team_timeline_page(team: str) -> str:
+    return f"teams/{team}/checkins/index.html"
+
+
+def team_feed(team: str) -> str:
+    return f"teams/{team}/feed.xml"
+
+
+def person_page(slug: str) -> str:
+    return f"people/{slug}/index.html"
+
+
 def api_json(cycle: str) -> str:
     return f"api/{cycle}.json"
 
 
+def api_csv(cycle: str) -> str:
+    return f"api/{cycle}.csv"
+
+
 def asset(name: str) -> str:
     return f"{ASSETS}/{name}"
+
+
+def absolute(base_url: str, path: str) -> str:
+    """`path` under the site's public `base_url` (sitemaps and feeds need absolute URLs)."""
+    return base_url.rstrip("/") + "/" + path
 
 
 def relative(from_page: str, to: str) -> str:

@@ -1,0 +1,172 @@
+"""Inline SVG charts, drawn at build time: no JavaScript, nothing fetched.
+
+`progress_chart` draws progress across check-ins against the cycle's pace line
+(from 0 at the start to 100% at the end) with confidence as a second, dotted
+line; `sparkline` is its small multiple. Colours come from CSS classes, so the
+theme's light and dark palettes apply. Every chart carries a text alternative
+(`<title>` and `<desc>`); pages add a data table next to it. All text is
+escaped: titles come from authors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+from okrsite.model import Cycle
+from okrsite.rollup import Point
+
+Series = Sequence[tuple[dt.date, float]]
+
+
+def _pct(value: float) -> str:
+    return f"{round(value * 100)}%"
+
+
+def _day(date: dt.date) -> str:
+    return date.strftime("%-d %b %Y")
+
+
+def progress_of(history: Sequence[Point]) -> list[tuple[dt.date, float]]:
+    """A key result's history (rollup points) as a progress series."""
+    return [(p.date, p.progress) for p in history]
+
+
+def confidence_of(history: Sequence[Point]) -> list[tuple[dt.date, float]]:
+    """The points of a key result's history that carry a confidence."""
+    return [(p.date, p.confidence) for p in history if p.confidence is not None]
+
+
+def _with_start(series: Series, cycle: Cycle) -> list[tuple[dt.date, float]]:
+    """Progress starts at 0 on the first day of the cycle."""
+    points = [(d, v) for d, v in series if cycle.start <= d <= cycle.end]
+    if not points or points[0][0] > cycle.start:
+        points.insert(0, (cycle.start, 0.0))
+    return points
+
+
+def describe(series: Series, cycle: Cycle, today: dt.date, confidence: Series = ()) -> str:
+    """A sentence saying what the chart shows (its text alternative)."""
+    phase = cycle.phase(today)
+    checkins = len(series)
+    if not series:
+        text = "No check-ins yet: progress 0%."
+    else:
+        date, value = series[-1]
+        text = f"Progress {_pct(value)} on {_day(date)}, after {checkins} check-in"
+        text += "s." if checkins != 1 else "."
+        if len(series) > 1:
+            text += f" It was {_pct(series[0][1])} on {_day(series[0][0])}."
+    if phase == "running":
+        pace = (today - cycle.start).days / max(1, (cycle.end - cycle.start).days)
+        text += f" The pace line expects {_pct(min(1.0, pace))} today ({_day(today)})."
+    elif phase == "after":
+        text += " The cycle is closed."
+    else:
+        text += " The cycle has not started."
+    if confidence:
+        text += f" Latest confidence {_pct(confidence[-1][1])}."
+    return text
+
+
+class _Frame:
+    def __init__(self, cycle: Cycle, width: float, height: float, pad: tuple[float, ...]):
+        self.cycle = cycle
+        self.width, self.height = width, height
+        self.top, self.right, self.bottom, self.left = pad
+        self.days = max(1, (cycle.end - cycle.start).days)
+
+    def x(self, date: dt.date) -> float:
+        share = min(1.0, max(0.0, (date - self.cycle.start).days / self.days))
+        return round(self.left + share * (self.width - self.left - self.right), 1)
+
+    def y(self, value: float) -> float:
+        value = min(1.0, max(0.0, value))
+        return round(self.top + (1 - value) * (self.height - self.top - self.bottom), 1)
+
+    def points(self, series: Series) -> str:
+        return " ".join(f"{self.x(d)},{self.y(v)}" for d, v in series)
+
+
+def progress_chart(
+    series: Series,
+    cycle: Cycle,
+    today: dt.date,
+    *,
+    chart_id: str,
+    title: str,
+    confidence: Series = (),
+) -> Markup:
+    """A progress-over-time chart with the pace line, today and confidence."""
+    f = _Frame(cycle, 640, 240, (12, 16, 34, 46))
+    t_id, d_id = f"{chart_id}-title", f"{chart_id}-desc"
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {f.width} {f.height}" role="img" '
+        f'aria-labelledby="{escape(t_id)} {escape(d_id)}">',
+        f'<title id="{escape(t_id)}">{escape(title)}</title>',
+        f'<desc id="{escape(d_id)}">{escape(describe(series, cycle, today, confidence))}</desc>',
+    ]
+    for value in (0, 0.25, 0.5, 0.75, 1):
+        y = f.y(value)
+        parts.append(
+            f'<line class="grid" x1="{f.left}" x2="{f.width - f.right}" y1="{y}" y2="{y}"/>'
+        )
+        parts.append(
+            f'<text class="axis" x="{f.left - 6}" y="{y + 4}" text-anchor="end">{_pct(value)}</text>'
+        )
+    base = f.height - f.bottom + 18
+    parts.append(f'<text class="axis" x="{f.left}" y="{base}">{escape(_day(cycle.start))}</text>')
+    parts.append(
+        f'<text class="axis" x="{f.width - f.right}" y="{base}" text-anchor="end">'
+        f"{escape(_day(cycle.end))}</text>"
+    )
+    parts.append(
+        f'<line class="pace" x1="{f.x(cycle.start)}" y1="{f.y(0)}" '
+        f'x2="{f.x(cycle.end)}" y2="{f.y(1)}"/>'
+    )
+    if cycle.phase(today) == "running":
+        x = f.x(today)
+        parts.append(f'<line class="today" x1="{x}" x2="{x}" y1="{f.top}" y2="{f.y(0)}"/>')
+        anchor = "end" if x > f.width * 0.8 else "middle"
+        parts.append(
+            f'<text class="axis" x="{x}" y="{base}" text-anchor="{anchor}">today</text>'
+            if f.width * 0.2 < x
+            else ""
+        )
+    if confidence:
+        parts.append(f'<polyline class="conf" points="{f.points(confidence)}"/>')
+        for d, v in confidence:
+            parts.append(
+                f'<rect class="conf-dot" x="{f.x(d) - 3}" y="{f.y(v) - 3}" width="6" height="6">'
+                f"<title>{escape(_day(d))}: confidence {_pct(v)}</title></rect>"
+            )
+    line = _with_start(series, cycle)
+    parts.append(f'<polyline class="line" points="{f.points(line)}"/>')
+    for d, v in series:
+        parts.append(
+            f'<circle class="dot" cx="{f.x(d)}" cy="{f.y(v)}" r="4">'
+            f"<title>{escape(_day(d))}: progress {_pct(v)}</title></circle>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def sparkline(series: Series, cycle: Cycle, today: dt.date, *, label: str) -> Markup:
+    """A small progress line against the pace line, for tables and lists."""
+    f = _Frame(cycle, 120, 28, (3, 3, 3, 3))
+    text = f"{label}: {describe(series, cycle, today)}"
+    parts = [
+        f'<svg class="spark" viewBox="0 0 {f.width} {f.height}" width="{f.width}" '
+        f'height="{f.height}" role="img" aria-label="{escape(text)}">',
+        f"<title>{escape(text)}</title>",
+        f'<line class="pace" x1="{f.x(cycle.start)}" y1="{f.y(0)}" '
+        f'x2="{f.x(cycle.end)}" y2="{f.y(1)}"/>',
+    ]
+    line = _with_start(series, cycle)
+    parts.append(f'<polyline class="line" points="{f.points(line)}"/>')
+    last_d, last_v = line[-1]
+    parts.append(f'<circle class="dot" cx="{f.x(last_d)}" cy="{f.y(last_v)}" r="2.5"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

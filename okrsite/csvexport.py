@@ -1,0 +1,101 @@
+"""CSV per cycle: one row per key result, with every computed field, unrounded.
+
+Numbers are written as Python writes floats (the shortest text that reads back
+as the same number), so the CSV and `api/<cycle>.json` agree exactly. Text
+cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) get
+a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from okrsite.model import Model
+from okrsite.rollup import CycleRollup, score_band
+from okrsite.views import kr_owner, objective_owner
+
+COLUMNS = (
+    "cycle", "cycle_start", "cycle_end", "phase", "today", "expected",
+    "team_id", "team_name", "team_progress", "team_subtree_progress", "team_stale",
+    "team_latest_checkin",
+    "objective_id", "objective_title", "objective_owner", "objective_aligns_to",
+    "objective_kind", "objective_progress", "objective_status", "objective_score",
+    "objective_score_band",
+    "kr_id", "kr_title", "kr_type", "kr_owner", "start", "target", "current", "unit",
+    "weight", "progress", "confidence", "grade", "status", "score", "score_band",
+    "checkins", "note",
+)  # fmt: skip
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _num(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _text(value: str | None) -> str:
+    if not value:
+        return ""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def cycle_csv(model: Model, rollup: CycleRollup) -> str:
+    cycle = rollup.cycle
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for team_id, team in model.teams.items():
+        file = model.okrs.get((cycle.id, team_id))
+        t = rollup.teams[team_id]
+        for objective in file.objectives if file else ():
+            o = t.objectives[objective.id]
+            for kr in objective.key_results:
+                k = o.key_results[kr.id]
+                writer.writerow(
+                    [
+                        cycle.id,
+                        cycle.start.isoformat(),
+                        cycle.end.isoformat(),
+                        rollup.phase,
+                        rollup.today.isoformat(),
+                        _num(rollup.expected),
+                        team_id,
+                        _text(team.name),
+                        _num(t.progress),
+                        _num(t.subtree_progress),
+                        _num(t.stale),
+                        t.latest_checkin.isoformat() if t.latest_checkin else "",
+                        objective.id,
+                        _text(objective.title),
+                        _text(objective_owner(model, team_id, objective)),
+                        objective.aligns_to or "",
+                        objective.kind,
+                        _num(o.progress),
+                        o.status,
+                        _num(o.score),
+                        score_band(o.score) or "",
+                        kr.id,
+                        _text(kr.title),
+                        kr.type,
+                        _text(kr_owner(model, team_id, objective, kr)),
+                        _num(kr.start),
+                        _num(kr.target),
+                        _num(k.current),
+                        _text(kr.unit),
+                        _num(kr.weight),
+                        _num(k.progress),
+                        _num(k.confidence),
+                        _num(k.grade),
+                        k.status,
+                        _num(k.score),
+                        score_band(k.score) or "",
+                        len(k.history),
+                        _text(k.note),
+                    ]
+                )
+    return out.getvalue()

@@ -1,0 +1,220 @@
+"""Derived view data for pages: people, alignment trees, histories, pace.
+
+Pure functions of the model and its rollups (no I/O, no formatting), so the
+templates stay simple and every page shows the same numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from okrsite.model import CheckIn, KeyResult, Model, Objective
+from okrsite.rollup import CycleRollup, weighted_mean
+
+# --------------------------------------------------------------------------- people
+
+
+def slugify(name: str) -> str:
+    """A URL-safe id for a person's name: "José Núñez" → "jose-nunez"."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:48].strip("-")
+    if not slug:  # a name with no Latin letters: a short stable hash
+        slug = "person-" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+    return slug
+
+
+@dataclass
+class Person:
+    name: str
+    slug: str
+    leads: list[str] = field(default_factory=list)  # team ids
+    member_of: list[str] = field(default_factory=list)  # team ids
+    objectives: list[tuple[str, str, Objective]] = field(default_factory=list)  # (cycle, team, o)
+    key_results: list[tuple[str, str, Objective, KeyResult]] = field(default_factory=list)
+    checkins: list[CheckIn] = field(default_factory=list)  # authored
+
+
+def objective_owner(model: Model, team_id: str, objective: Objective) -> str | None:
+    return objective.owner or model.teams[team_id].lead
+
+
+def kr_owner(model: Model, team_id: str, objective: Objective, kr: KeyResult) -> str | None:
+    return kr.owner or objective_owner(model, team_id, objective)
+
+
+def people(model: Model) -> dict[str, Person]:
+    """Everyone named in the content, by name, sorted by name; slugs are unique."""
+    found: dict[str, Person] = {}
+
+    def person(name: str) -> Person:
+        if name not in found:
+            found[name] = Person(name, "")
+        return found[name]
+
+    for team in model.teams.values():
+        if team.lead:
+            person(team.lead).leads.append(team.id)
+        for member in team.members:
+            if team.id not in person(member).member_of:
+                person(member).member_of.append(team.id)
+    for cycle_id in model.cycles:
+        for team_id in model.teams:
+            file = model.okrs.get((cycle_id, team_id))
+            for objective in file.objectives if file else ():
+                owner = objective_owner(model, team_id, objective)
+                if owner:
+                    person(owner).objectives.append((cycle_id, team_id, objective))
+                for kr in objective.key_results:
+                    owner = kr_owner(model, team_id, objective, kr)
+                    if owner:
+                        person(owner).key_results.append((cycle_id, team_id, objective, kr))
+            for checkin in model.checkins.get((cycle_id, team_id), ()):
+                if checkin.author:
+                    person(checkin.author).checkins.append(checkin)
+    ordered = dict(sorted(found.items(), key=lambda item: (item[0].casefold(), item[0])))
+    used: set[str] = set()
+    for p in ordered.values():
+        base = slug = slugify(p.name)
+        n = 2
+        while slug in used:
+            slug = f"{base}-{n}"
+            n += 1
+        used.add(slug)
+        p.slug = slug
+    return ordered
+
+
+# --------------------------------------------------------------------------- alignment
+
+
+@dataclass
+class Node:
+    team: str
+    objective: Objective
+    children: list[Node] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return 1 + sum(child.size for child in self.children)
+
+
+def alignment(model: Model, cycle_id: str) -> tuple[list[Node], list[Node]]:
+    """(company tree roots, unaligned subtrees) of a cycle's objectives.
+
+    Roots are the root team's objectives; an objective of any other team with
+    no `aligns_to` heads a tree of its own in the second list.
+    """
+    nodes: dict[str, Node] = {}
+    order: list[str] = []
+    for team_id in model.teams:
+        file = model.okrs.get((cycle_id, team_id))
+        for objective in file.objectives if file else ():
+            ref = f"{team_id}/{objective.id}"
+            nodes[ref] = Node(team_id, objective)
+            order.append(ref)
+    roots, unaligned = [], []
+    root_team = model.root.id
+    for ref in order:
+        node = nodes[ref]
+        parent = node.objective.aligns_to
+        if parent and parent in nodes:
+            nodes[parent].children.append(node)
+        elif node.team == root_team:
+            roots.append(node)
+        else:
+            unaligned.append(node)
+    return roots, unaligned
+
+
+# --------------------------------------------------------------------------- histories
+
+
+def objective_history(
+    objective: Objective, rollup: CycleRollup, team_id: str
+) -> list[tuple[dt.date, float]]:
+    """(date, objective progress) after each counted check-in that touched it."""
+    o = rollup.teams[team_id].objectives[objective.id]
+    dates = sorted({p.date for k in o.key_results.values() for p in k.history})
+    series = []
+    for date in dates:
+        pairs = []
+        for kr in objective.key_results:
+            past = [p.progress for p in o.key_results[kr.id].history if p.date <= date]
+            pairs.append((past[-1] if past else 0.0, kr.weight))
+        series.append((date, weighted_mean(pairs)))
+    return series
+
+
+def team_history(model: Model, rollup: CycleRollup, team_id: str) -> list[tuple[dt.date, float]]:
+    """(date, team progress) after each counted check-in of the team."""
+    file = model.okrs.get((rollup.cycle.id, team_id))
+    if file is None or not file.objectives:
+        return []
+    histories = [objective_history(o, rollup, team_id) for o in file.objectives]
+    dates = sorted({d for h in histories for d, _ in h})
+    series = []
+    for date in dates:
+        values = []
+        for h in histories:
+            past = [v for d, v in h if d <= date]
+            values.append(past[-1] if past else 0.0)
+        series.append((date, sum(values) / len(values)))
+    return series
+
+
+# --------------------------------------------------------------------------- pace
+
+
+def behind_pace(model: Model, rollup: CycleRollup, limit: int = 5) -> list[tuple[str, float]]:
+    """Teams with OKRs whose progress trails the cycle's pace most: (team, gap < 0)."""
+    if rollup.phase != "running":
+        return []
+    gaps = []
+    for team_id, team in rollup.teams.items():
+        if team.progress is None:
+            continue
+        gap = team.progress - rollup.expected
+        if gap < 0:
+            gaps.append((team_id, gap))
+    gaps.sort(key=lambda item: (item[1], item[0]))
+    return gaps[:limit]
+
+
+def status_counts(rollup: CycleRollup) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for team in rollup.teams.values():
+        for objective in team.objectives.values():
+            counts[objective.status] += 1
+    return dict(counts)
+
+
+# --------------------------------------------------------------------------- check-ins
+
+
+def checkins_of_cycle(model: Model, cycle_id: str) -> list[CheckIn]:
+    """Every check-in of a cycle, newest first (then by team id)."""
+    found = [
+        c for (cid, _), checkins in model.checkins.items() if cid == cycle_id for c in checkins
+    ]
+    return sorted(found, key=lambda c: (-c.date.toordinal(), c.team))
+
+
+def checkins_of_team(model: Model, team_id: str) -> list[CheckIn]:
+    """Every check-in of a team in any cycle, newest first."""
+    found = [c for (_, tid), checkins in model.checkins.items() if tid == team_id for c in checkins]
+    return sorted(found, key=lambda c: (-c.date.toordinal(), c.cycle))
+
+
+def final_checkins(model: Model, cycle_id: str) -> list[CheckIn]:
+    """Each team's last check-in of a cycle, in team order: a closed cycle's narratives."""
+    found = []
+    for team_id in model.teams:
+        checkins = model.checkins.get((cycle_id, team_id))
+        if checkins:
+            found.append(checkins[-1])
+    return found

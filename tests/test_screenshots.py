@@ -1,0 +1,39 @@
+"""Screenshots of the dashboard and a team page, light and dark, phone and desktop.
+
+They land in screenshots/ (git-ignored) for a person to look at; the test checks
+only that each was written and that nothing overflows the phone viewport sideways.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.example_build import REPO_ROOT, built_example
+
+OUT = REPO_ROOT / "screenshots"
+PAGES = {"dashboard": "index.html", "team": "cycles/2026-Q4/sales/index.html"}
+WIDTHS = {"phone": 375, "desktop": 1280}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_screenshots(browser, scheme: str) -> None:
+    site = built_example()
+    OUT.mkdir(exist_ok=True)
+    for width_name, width in WIDTHS.items():
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, color_scheme=scheme, device_scale_factor=1
+        )
+        try:
+            page = context.new_page()
+            for name, rel in PAGES.items():
+                page.goto((site / rel).as_uri())
+                target = OUT / f"{name}-{width_name}-{scheme}.png"
+                page.screenshot(path=str(target), full_page=True)
+                assert target.stat().st_size > 10_000
+                overflow = page.evaluate(
+                    "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+                )
+                assert overflow <= 0, f"{rel} scrolls sideways at {width}px ({overflow}px)"
+        finally:
+            context.close()
