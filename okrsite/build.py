@@ -109,7 +109,7 @@ def build_site(
         result.diagnostics.append(Diagnostic("themes", 0, "OKR028", str(exc)))
         return result
     except PublishError as exc:
-        result.diagnostics.append(Diagnostic(str(out_dir), 0, "OKR001", str(exc)))
+        result.diagnostics.append(Diagnostic(exc.path or str(out_dir), 0, exc.code, str(exc)))
         return result
     result.published = True
     return result

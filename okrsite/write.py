@@ -1,17 +1,24 @@
 """Write stage: publish rendered files atomically.
 
-Everything is written into a fresh folder beside the output, then swapped in
-with renames, so readers (and a failed or killed build) only ever see the old
-site or the new one, never a mix. A lock file keeps two builds from swapping
-at once.
+Everything is written into a fresh folder beside the output (same file system),
+then swapped in: on Linux with one `renameat2(RENAME_EXCHANGE)`, which swaps the
+two folders in a single step, elsewhere with two renames. Readers, a failed
+build, a `kill -9` or a full disk therefore only ever leave the old site or the
+new one, never a mix. A lock file serialises publishing into one output folder,
+so two builds started at once each publish a whole site, one after the other,
+and the holder of the lock removes what killed builds left behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import fcntl
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,20 +29,50 @@ from okrsite.render import OutputFile
 class PublishError(Exception):
     """The output could not be written; the previous site is untouched."""
 
+    def __init__(self, message: str, code: str = "OKR001", path: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.path = path
+
 
 def safe_join(root: Path, rel_path: str) -> Path:
     """`root/rel_path`, refusing anything that would land outside `root`."""
     parts = rel_path.split("/")
-    if rel_path.startswith("/") or any(p in ("", ".", "..") or "\\" in p for p in parts):
+    bad = any(p in ("", ".", "..") or "\\" in p or "\0" in p or ":" in p for p in parts)
+    if rel_path.startswith("/") or bad:
         raise PublishError(f"refusing to write outside the output folder: {rel_path!r}")
     return root.joinpath(*parts)
+
+
+def find_collisions(files: list[OutputFile]) -> list[tuple[str, str]]:
+    """Pairs of output paths that are one file on a case-insensitive file system
+    (macOS, Windows) or that clash as file and folder; each pair sorted."""
+    seen: dict[str, str] = {}
+    clashes: set[tuple[str, str]] = set()
+    folders: dict[str, str] = {}
+    for file in files:
+        key = file.path.casefold()
+        if key in seen:
+            clashes.add(tuple(sorted((seen[key], file.path))))  # type: ignore[arg-type]
+        else:
+            seen[key] = file.path
+        parts = file.path.split("/")
+        for depth in range(1, len(parts)):
+            folders.setdefault("/".join(parts[:depth]).casefold(), file.path)
+    for key, path in seen.items():
+        if key in folders:
+            clashes.add(tuple(sorted((path, folders[key]))))  # type: ignore[arg-type]
+    return sorted(clashes)
+
+
+def _lock_path(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}.lock"
 
 
 @contextlib.contextmanager
 def build_lock(out_dir: Path) -> Iterator[None]:
     """Serialise publishing into one output folder across processes."""
-    lock_path = out_dir.parent / f".{out_dir.name}.lock"
-    with open(lock_path, "a+b") as handle:
+    with open(_lock_path(out_dir), "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -44,36 +81,145 @@ def build_lock(out_dir: Path) -> Iterator[None]:
 
 
 def write_tree(root: Path, files: list[OutputFile]) -> None:
+    made: set[Path] = set()
+    for file in files:
+        target = safe_join(root, file.path)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        # O_EXCL|O_NOFOLLOW: a fresh folder; never write through a symlink.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(file.content)
+
+
+def _leftovers(out_dir: Path) -> list[Path]:
+    prefixes = (f".{out_dir.name}.new-", f".{out_dir.name}.old-")
+    try:
+        return [p for p in out_dir.parent.iterdir() if p.name.startswith(prefixes)]
+    except OSError:
+        return []
+
+
+def clean_leftovers(out_dir: Path) -> None:
+    """Remove staging/old folders of builds that were killed. Call with the lock held:
+    every publisher stages under the lock, so any such folder now is dead."""
+    for path in _leftovers(out_dir):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def replace_files(root: Path, files: list[OutputFile], removed: list[str] = ()) -> None:
+    """Write `files` into an existing tree, each through a temporary file renamed over
+    the old one (so never through a hard link, and never torn), and delete `removed`."""
     for file in files:
         target = safe_join(root, file.path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "wb") as handle:
+        temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as handle:
             handle.write(file.content)
+        os.replace(temp, target)
+    for rel_path in removed:
+        with contextlib.suppress(FileNotFoundError):
+            safe_join(root, rel_path).unlink()
+
+
+def _clone(out_dir: Path, staging: Path) -> None:
+    """Fill `staging` with hard links to every file of `out_dir`: no data is copied."""
+    if shutil.which("cp") and sys.platform.startswith("linux"):
+        done = subprocess.run(["cp", "-al", "--", f"{out_dir}/.", str(staging)], check=False)
+        if done.returncode == 0:
+            return
+    shutil.copytree(out_dir, staging, copy_function=os.link, dirs_exist_ok=True)
+
+
+@contextlib.contextmanager
+def staged(out_dir: Path, paths: list[str], *, clone: bool = False) -> Iterator[Path]:
+    """A fresh folder to write the next site into, swapped in at `out_dir` when the
+    block ends without an exception (and thrown away if it raises).
+
+    `paths` are the output files the site will hold (checked for collisions first).
+    `clone`: start from hard links to the current output, so unchanged files cost no
+    write; change files in it with `replace_files` only, never in place."""
+    clashes = find_collisions([OutputFile(path, b"") for path in paths])
+    if clashes:
+        a, b = clashes[0]
+        more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
+        raise PublishError(
+            f"output files {a!r} and {b!r} would be the same file on a case-insensitive "
+            f"file system{more}; rename one of the ids they come from",
+            code="OKR027",
+            path=a,
+        )
+    out_dir = out_dir.absolute()
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PublishError(f"cannot create {out_dir.parent}: {exc.strerror or exc}") from exc
+    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+        raise PublishError(f"{out_dir} exists and is not a folder")
+    with build_lock(out_dir):
+        clean_leftovers(out_dir)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+        try:
+            if clone and out_dir.is_dir():
+                _clone(out_dir, staging)
+            yield staging
+            os.chmod(staging, 0o755)
+            _swap(staging, out_dir)
+        except OSError as exc:
+            raise PublishError(f"cannot write {out_dir}: {exc.strerror or exc}") from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # after the swap: the old site
 
 
 def publish(out_dir: Path, files: list[OutputFile]) -> None:
     """Replace `out_dir` with exactly `files`, atomically from a reader's view."""
-    out_dir = out_dir.absolute()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise PublishError(f"{out_dir} exists and is not a folder")
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
-    try:
+    with staged(out_dir, [file.path for file in files]) as staging:
         write_tree(staging, files)
-        os.chmod(staging, 0o755)
-        with build_lock(out_dir):
-            _swap(staging, out_dir)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise PublishError(f"cannot write {out_dir}: {exc.strerror or exc}") from exc
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+
+# --- the swap ------------------------------------------------------------------
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with Linux renameat2(RENAME_EXCHANGE).
+
+    True if done; False if the call is unavailable here (not Linux, old kernel or
+    libc, a file system without support), in which case nothing happened."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
 
 
 def _swap(staging: Path, out_dir: Path) -> None:
+    """Put `staging` at `out_dir`; afterwards `staging` holds the old site (if any)."""
     if not out_dir.exists():
         os.rename(staging, out_dir)
+        return
+    if _exchange(staging, out_dir):
         return
     old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
     os.rmdir(old)
@@ -83,4 +229,4 @@ def _swap(staging: Path, out_dir: Path) -> None:
     except OSError:
         os.rename(old, out_dir)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    os.rename(old, staging)
