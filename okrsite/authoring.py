@@ -299,6 +299,14 @@ def edit_text(text: str, suffix: str = ".md") -> str:
         Path(tmp).unlink(missing_ok=True)
 
 
+def keep_text(text: str) -> Path:
+    """Save text that could not be written (outside the site), so no typing is lost."""
+    fd, path = tempfile.mkstemp(prefix="okrsite-checkin-", suffix=".md")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return Path(path)
+
+
 # --- okrsite plan -------------------------------------------------------------
 
 

@@ -274,7 +274,13 @@ def _finish_draft(args: argparse.Namespace, draft, today: dt.date, command: str)
 
 
 def cmd_checkin(args: argparse.Namespace) -> int:
-    from okrsite.authoring import AuthoringError, CheckinRequest, draft_checkin, edit_text
+    from okrsite.authoring import (
+        AuthoringError,
+        CheckinRequest,
+        draft_checkin,
+        edit_text,
+        keep_text,
+    )
 
     today = args.today or dt.date.today()
     checked = check_site(args.site, today)
@@ -300,7 +306,11 @@ def cmd_checkin(args: argparse.Namespace) -> int:
             raise AuthoringError(f"{draft.path} already exists; pass --force to replace it", 2)
         if args.edit:
             draft.text = edit_text(draft.text)
-        return _finish_draft(args, draft, today, "checkin")
+        status = _finish_draft(args, draft, today, "checkin")
+        if status and args.edit:  # keep what was typed: nothing is lost to a typo
+            kept = keep_text(draft.text)
+            print(f"okrsite checkin: your text is kept in {kept}", file=sys.stderr)
+        return status
     except AuthoringError as exc:
         print(f"okrsite checkin: {exc}", file=sys.stderr)
         return exc.status

@@ -232,6 +232,10 @@ def test_checkin_edit_that_breaks_the_file_writes_nothing(
     assert status == 1
     assert expected in err
     assert not (site / CHECKIN).exists()
+    if mode == "break":  # what was typed is kept outside the site
+        kept = Path(err.split("your text is kept in ")[1].strip())
+        assert "value: [5" in kept.read_text(encoding="utf-8")
+        kept.unlink()
 
 
 def test_checkin_author_defaults_to_git_user(tmp_path, capsys, monkeypatch):
