@@ -531,3 +531,28 @@ def test_as_of_in_a_subfolder_and_bad_revisions(tmp_path, capsys):
     plain = make_site(tmp_path / "plain")
     status, err = build(capsys, plain, tmp_path / "y", "--as-of", "HEAD")
     assert status == 2 and "not in a git repository" in err
+
+
+def test_history_reads_git_in_a_fixed_number_of_processes(tmp_path, monkeypatch, capsys):
+    repo = goalpost_repo(tmp_path)
+    for day in range(4, 9):  # more commits must not mean more processes
+        repo.edit("content/cycles/2026-Q4/company.md", "title: ARR", "title: The ARR")
+        repo.commit(f"Retitle {day}", f"2026-11-{day:02d}", "Lee Chen")
+        repo.edit("content/cycles/2026-Q4/company.md", "title: The ARR", "title: ARR")
+        repo.commit(f"Back {day}", f"2026-11-{day:02d}T12:00:00+00:00", "Lee Chen")
+    calls: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting_run(args, *rest, **kwargs):
+        calls.append(list(args))
+        return real_run(args, *rest, **kwargs)
+
+    monkeypatch.setattr(gitinfo.subprocess, "run", counting_run)
+    status, err = build(capsys, repo.site, tmp_path / "out", "--history")
+    assert status == 0, err
+    commands = [next(a for a in c[1:] if not a.startswith("-") and "=" not in a) for c in calls]
+    assert commands.count("log") == 2, commands  # --raw for history, --name-only for dates
+    assert commands.count("cat-file") == 1, commands
+    assert len(calls) <= 4, commands
+    page = html(tmp_path / "out", "cycles/2026-Q4/company/index.html")
+    assert page.count("kr-change-title") == 11  # the first rename and ten more
