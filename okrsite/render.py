@@ -52,6 +52,8 @@ class PageSpec:
       "team:C/T"       team T's numbers in cycle C (its OKRs, check-ins, teams below)
       "team:*/T"       team T's numbers in any cycle
       "checkins:C/T"   the list of T's check-ins in C (prev/next links)
+      "titles:C"       ids, titles, owners and alignment of objectives and KRs in C
+                       (any OKR file of C, never a check-in): pages naming other teams' goals
       "cycles"         the list of cycles (ids, dates): the cycle switcher on every page
     """
 
@@ -91,7 +93,9 @@ def _page_specs(model: Model, current: str | None) -> list[PageSpec]:
         PageSpec(urls.SEARCH, "search.html"),
         PageSpec(urls.SEARCH_INDEX, SEARCH_INDEX),
         PageSpec(urls.FEED, ATOM_FEED),
-        PageSpec(urls.NOT_FOUND, "404.html"),
+        # Hosts serve 404.html for a missing path at any depth: with base_url its links
+        # are absolute; without, they are relative to the site root (see docs/themes.md).
+        PageSpec(urls.NOT_FOUND, "404.html", {"link_base": model.config.base_url}),
     ]
     for person in views.people(model).values():
         # What a person owns can change in any file (owners default to leads).
@@ -140,17 +144,18 @@ def _page_specs(model: Model, current: str | None) -> list[PageSpec]:
                 urls.team_cycle_page(cycle_id, team_id),
                 "team_cycle.html",
                 {"cycle_id": cycle_id, "team_id": team_id},
-                _team_keys(cycle_id, team_id) | {f"checkins:{cycle_id}/{team_id}"},
+                # Names the objectives its own align to, and those aligned to them.
+                _team_keys(cycle_id, team_id)
+                | {f"checkins:{cycle_id}/{team_id}", f"titles:{cycle_id}"},
             )
         )
         for objective in model.okrs[(cycle_id, team_id)].objectives:
-            # Shows the objective it aligns to and those aligned to it, from any team.
             specs.append(
                 PageSpec(
                     urls.objective_page(cycle_id, team_id, objective.id),
                     "objective.html",
                     {"cycle_id": cycle_id, "team_id": team_id, "objective": objective},
-                    frozenset({f"cycle:{cycle_id}"}),
+                    _team_keys(cycle_id, team_id) | {f"titles:{cycle_id}"},
                 )
             )
             for kr in objective.key_results:
@@ -174,7 +179,8 @@ def _page_specs(model: Model, current: str | None) -> list[PageSpec]:
                     urls.checkin_page(cycle_id, team_id, checkin.date),
                     "checkin.html",
                     {"cycle_id": cycle_id, "team_id": team_id, "checkin": checkin},
-                    frozenset({f"checkins:{cycle_id}/{team_id}"}),
+                    # Names the key results it updates (titles from the OKR file).
+                    frozenset({f"checkins:{cycle_id}/{team_id}", f"titles:{cycle_id}"}),
                 )
             )
     return specs
@@ -249,6 +255,9 @@ def long_date(value: dt.date | None) -> str:
 
 @jinja2.pass_context
 def _url(context: jinja2.runtime.Context, target: str) -> str:
+    link_base = context.get("link_base")  # 404.html: served at any depth, so absolute
+    if link_base:
+        return urls.absolute(link_base, target)
     return urls.relative(context["page_path"], target)
 
 

@@ -1,0 +1,42 @@
+"""axe-core finds no violations on the main kinds of page, in light and dark mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import axe_violations, format_violations
+from tests.example_build import built_example
+
+PAGES = {
+    "dashboard": "index.html",
+    "team": "teams/sales/index.html",
+    "team in a cycle": "cycles/2026-Q4/sales/index.html",
+    "objective": "cycles/2026-Q4/sales/objectives/pipeline/index.html",
+    "key result": "cycles/2026-Q4/sales/key-results/pipeline-value/index.html",
+    "alignment map": "cycles/2026-Q4/_alignment/index.html",
+    "person": "people/daniel-reyes/index.html",
+    "closed cycle": "cycles/2026-Q3/index.html",
+    "search": "search/index.html?q=pipeline",
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_axe_violations(browser, scheme: str) -> None:
+    site = built_example()
+    context = browser.new_context(color_scheme=scheme)
+    try:
+        page = context.new_page()
+        found = {}
+        for name, rel in PAGES.items():
+            path, _, query = rel.partition("?")
+            assert (site / path).is_file(), rel
+            page.goto((site / path).as_uri() + (f"?{query}" if query else ""))
+            # Open every <details> so axe also checks folded content (lint hints, data).
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            violations = axe_violations(page)
+            if violations:
+                found[name] = format_violations(violations)
+        assert not found, "\n\n".join(f"{name}:\n{text}" for name, text in found.items())
+    finally:
+        context.close()

@@ -1,0 +1,62 @@
+"""A site theme with `extends = "default"` overrides single files; the rest is inherited."""
+
+from __future__ import annotations
+
+from okrsite.build import build_site
+from okrsite.render import theme_dirs
+from tests.sites import TODAY, make_site
+
+CHILD = {
+    "okrsite.toml": '[site]\ntitle = "Acme OKRs"\ntheme = "acme"\n',
+    "themes/acme/theme.toml": 'extends = "default"\n',
+    # one template: the footer (every page includes it)
+    "themes/acme/templates/footer.html": """
+        <footer class="foot"><p>Acme internal · figures as of {{ today|date }}</p></footer>
+    """,
+    # one static file: the stylesheet, importing nothing from the parent
+    "themes/acme/static/style.css": "body { font-family: 'Acme Sans', sans-serif; }\n",
+    # and a new static file the parent does not have
+    "themes/acme/static/logo.txt": "ACME\n",
+}
+
+
+def test_child_theme_overrides_one_template_and_one_static_file(tmp_path):
+    site = make_site(tmp_path / "site", CHILD)
+    out = tmp_path / "out"
+    result = build_site(site, out, TODAY)
+    assert result.published, result.diagnostics
+    dashboard = (out / "index.html").read_text()
+    assert "Acme internal · figures as of 14 Nov 2026" in dashboard
+    assert "built with okrsite" not in dashboard  # the parent's footer is replaced
+    assert "Company objectives" in dashboard  # the parent's dashboard is inherited
+    assert (out / "assets/style.css").read_text() == CHILD["themes/acme/static/style.css"]
+    assert (out / "assets/search.js").is_file()  # the parent's other static files stay
+    assert (out / "assets/logo.txt").read_text() == "ACME\n"
+    # every page uses the override, including ones the child never mentions
+    objective = (out / "cycles/2026-Q4/sales/objectives/pipeline/index.html").read_text()
+    assert "Acme internal" in objective and '<svg class="chart"' in objective
+
+
+def test_theme_chain_is_most_specific_first(tmp_path):
+    site = make_site(tmp_path / "site", CHILD)
+    chain = theme_dirs(site, "acme")
+    assert [p.name for p in chain] == ["acme", "default"]
+    assert chain[0] == site / "themes" / "acme"
+
+
+def test_a_child_page_template_reuses_the_parent_base(tmp_path):
+    files = dict(CHILD)
+    del files["themes/acme/templates/footer.html"]
+    # A child's page template is found before the parent's and can reuse the parent's
+    # base.html and blocks.
+    files["themes/acme/templates/objective.html"] = """
+        {% extends "base.html" %}
+        {% block title %}Objective{% endblock %}
+        {% block content %}<h1>{{ objective.title }}</h1><p>custom objective page</p>{% endblock %}
+    """
+    site = make_site(tmp_path / "site", files)
+    out = tmp_path / "out"
+    assert build_site(site, out, TODAY).published
+    html = (out / "cycles/2026-Q4/sales/objectives/pipeline/index.html").read_text()
+    assert "custom objective page" in html and "Build a pipeline" in html
+    assert "Skip to content" in html  # base.html from the parent
