@@ -295,7 +295,7 @@ class PreviewHTTPServer(ThreadingHTTPServer):
             return
         try:
             super().process_request(request, client_address)
-        except BaseException:
+        except Exception:  # no thread started (not Ctrl-C after it did): give back the slot
             self._slots.release()
             raise
 
