@@ -150,6 +150,24 @@ def objective_history(
     return series
 
 
+def objective_confidence(
+    objective: Objective, rollup: CycleRollup, team_id: str
+) -> list[tuple[dt.date, float]]:
+    """(date, mean of the latest confidences its key results have given), when any has."""
+    o = rollup.teams[team_id].objectives[objective.id]
+    dates = sorted({p.date for k in o.key_results.values() for p in k.history})
+    series = []
+    for date in dates:
+        latest = []
+        for kr in objective.key_results:
+            given = [p.confidence for p in o.key_results[kr.id].history if p.date <= date]
+            if given and given[-1] is not None:
+                latest.append(given[-1])
+        if latest:
+            series.append((date, sum(latest) / len(latest)))
+    return series
+
+
 def team_history(model: Model, rollup: CycleRollup, team_id: str) -> list[tuple[dt.date, float]]:
     """(date, team progress) after each counted check-in of the team."""
     file = model.okrs.get((rollup.cycle.id, team_id))

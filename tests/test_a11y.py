@@ -40,3 +40,26 @@ def test_no_axe_violations(browser, scheme: str) -> None:
         assert not found, "\n\n".join(f"{name}:\n{text}" for name, text in found.items())
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_keyboard_reaches_skip_link_switcher_and_folds(page) -> None:
+    site = built_example()
+    page.goto((site / "cycles/2026-Q4/_alignment/index.html").as_uri())
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    assert page.evaluate("document.activeElement.getBoundingClientRect().left") >= 0  # shown
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    # the cycle switcher opens from the keyboard and lists every cycle
+    page.focus(".switcher summary")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.querySelector('.switcher details').open")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "2026-Q4"
+    # a branch of the alignment map folds and unfolds with the keyboard
+    page.focus(".align-tree details summary")
+    page.keyboard.press("Enter")
+    assert not page.evaluate("document.querySelector('.align-tree details').open")
+    page.keyboard.press("Space")
+    assert page.evaluate("document.querySelector('.align-tree details').open")

@@ -110,3 +110,12 @@ def test_objective_and_team_histories_follow_the_rollup_rules(tmp_path):
         views.team_history(checked.model, rollup, "company")[-1][1]
         == rollup.teams["company"].progress
     )
+
+
+def test_objective_confidence_is_the_mean_of_the_latest_given(tmp_path):
+    site = make_site(tmp_path)
+    checked = check_site(site, TODAY)
+    rollup = checked.rollups["2026-Q4"]
+    company = checked.model.okrs[("2026-Q4", "company")].objectives[0]
+    # arr gave 0.8 on 10 Nov; churn gave none: the mean is over those that did
+    assert views.objective_confidence(company, rollup, "company") == [(dt.date(2026, 11, 10), 0.8)]
