@@ -317,6 +317,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
     server_version = "okrsite-serve"
     sys_version = ""
     timeout = REQUEST_TIMEOUT
+    # Headers and body go out in two writes; with Nagle's algorithm the second
+    # waits for the client's delayed ACK (40 ms on Linux) on every response.
+    disable_nagle_algorithm = True
     server: PreviewHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
