@@ -17,6 +17,12 @@ PAGES = {
     "person": "people/daniel-reyes/index.html",
     "closed cycle": "cycles/2026-Q3/index.html",
     "search": "search/index.html?q=pipeline",
+    "running cycle": "cycles/2026-Q4/index.html",
+    "cycle archive": "cycles/index.html",
+    "check-in": "cycles/2026-Q4/sales/checkins/2026-11-20/index.html",
+    "team timeline": "teams/sales/checkins/index.html",
+    "people": "people/index.html",
+    "not found": "404.html",
 }
 
 

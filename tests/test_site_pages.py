@@ -249,10 +249,59 @@ def test_csv_neutralises_spreadsheet_formulas(tmp_path):
     assert ",'=HYPERLINK(1)," in text and ",=HYPERLINK" not in text
 
 
+def test_sites_without_okrs_still_build(tmp_path):
+    """No cycles at all, or a cycle where the company has no OKRs: every page renders."""
+    bare = make_site(
+        tmp_path / "bare",
+        {
+            "content/cycles/2026-Q4/company.md": None,
+            "content/cycles/2026-Q4/sales.md": None,
+            "content/cycles/2026-Q4/company/2026-11-10.md": None,
+            "content/cycles/2026-Q4/sales/2026-11-07.md": None,
+        },
+    )
+    assert build_site(bare, tmp_path / "out1", TODAY).published
+    assert "No OKRs yet" in read(tmp_path / "out1", "index.html")
+    teams_only = make_site(
+        tmp_path / "teams-only",
+        {
+            "content/cycles/2026-Q4/company.md": None,
+            "content/cycles/2026-Q4/company/2026-11-10.md": None,
+            "content/cycles/2026-Q4/sales.md": RICH["content/cycles/2026-Q4/emea.md"].replace(
+                "aligns_to: sales/pipeline", ""
+            ),
+            "content/cycles/2026-Q4/sales/2026-11-07.md": None,
+        },
+    )
+    assert build_site(teams_only, tmp_path / "out2", TODAY).published
+    alignment = read(tmp_path / "out2", "cycles/2026-Q4/_alignment/index.html")
+    assert "The company has no objectives in 2026-Q4" in alignment
+    assert "Turn DACH interest into deals" in alignment.split('id="unaligned"')[1]
+
+
 def test_slugs_are_unique_and_safe():
     assert views.slugify("José Núñez") == "jose-nunez"
     assert views.slugify("李小龍").startswith("person-")
     assert re.fullmatch(r"[a-z0-9-]+", views.slugify("../../etc/passwd"))
+
+
+def test_people_whose_names_slug_alike_get_distinct_pages(tmp_path):
+    site = make_site(
+        tmp_path / "site",
+        {
+            "content/teams/sales.md": """
+                ---
+                name: Sales
+                parent: company
+                lead: Dana Ruiz
+                members: [Dana Ruiz, dana ruiz, Dana-Ruiz]
+                ---
+            """
+        },
+    )
+    checked = check_site(site, TODAY)
+    slugs = [p.slug for p in views.people(checked.model).values() if "ana" in p.name]
+    assert sorted(slugs) == ["dana-ruiz", "dana-ruiz-2", "dana-ruiz-3"]
 
 
 # --------------------------------------------------------------------------- deps
