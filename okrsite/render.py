@@ -55,6 +55,9 @@ class PageSpec:
       "titles:C"       ids, titles, owners and alignment of objectives and KRs in C
                        (any OKR file of C, never a check-in): pages naming other teams' goals
       "cycles"         the list of cycles (ids, dates): the cycle switcher on every page
+    Team names, leads and parents (content/teams/) show on pages of other teams,
+    people pages and the search index: a change to a team file is a "*" change.
+    tests/test_site_pages.py re-renders after edits and checks these keys.
     """
 
     path: str
