@@ -775,6 +775,12 @@ class PreviewServer:
             self.httpd.shutdown()
             self._thread.join(timeout=10)
         self.httpd.server_close()
+        close = getattr(self.builder, "close", None)  # the engine may save its cache
+        if close is not None and not self.rebuilder.is_alive():
+            try:
+                close()
+            except Exception:
+                traceback.print_exc()
         self._remove_tmp()
 
     def _remove_tmp(self) -> None:
