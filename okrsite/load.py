@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from okrsite.diagnostics import Diagnostic
+from okrsite.markup import markdown_problem
 from okrsite.parse import YamlMap, split_front_matter
 from okrsite.schema import id_problem
 
@@ -121,6 +122,12 @@ def read_file(site_dir: Path, rel_path: str) -> tuple[SourceFile | None, list[Di
     front = split_front_matter(text, rel_path)
     if front.data is None:
         return None, front.diagnostics
+    trouble = markdown_problem(front.body)
+    if trouble is not None:
+        line, why = trouble
+        return None, [
+            Diagnostic(rel_path, front.body_line + line, "OKR008", f"Markdown body {why}")
+        ]
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     return (
         SourceFile(

@@ -8,6 +8,8 @@ run script in a reader's browser. Sites whose authors are all trusted may set
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 import xml.etree.ElementTree as etree
 
 import markdown
@@ -31,7 +33,48 @@ ALLOWED_ATTRIBUTES = {
     "code": {"class"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+
+# Limits that keep Python-Markdown fast (see docs/security.md). Its inline
+# patterns rescan a block from every unmatched `[` or `<`, so a block of n of
+# them costs ~n² (2,000 `[` take 0.7 s, 16,000 take a minute); nested lists or
+# quotes recurse once per level (300 levels raise RecursionError).
 MAX_MARKDOWN_CHARS = 200_000
+MAX_BRACKET_WORK = 1_000_000  # sum over blocks of (number of '[' and '<')²: ~0.4 s at worst
+MAX_NESTING = 32  # levels of '>' quotes, or of list indentation (4 columns a level)
+_QUOTES = re.compile(r"^(?:[ \t]*>)+")
+
+
+def markdown_problem(text: str) -> tuple[int, str] | None:
+    """Why `text` is too big or too costly to render, with the 0-based line of the
+    trouble; None when it is fine. Validation reports it (OKR008); rendering
+    never hangs on it either (see `MarkdownRenderer.render`)."""
+    if len(text) > MAX_MARKDOWN_CHARS:
+        return 0, (
+            f"is {len(text):,} characters; the limit is {MAX_MARKDOWN_CHARS:,}: "
+            "split it or move detail elsewhere"
+        )
+    work = brackets = block_start = 0
+    for number, line in enumerate(text.split("\n")):
+        if not line.strip():
+            brackets, block_start = 0, number + 1
+            continue
+        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip(" "))
+        quotes = _QUOTES.match(line)
+        depth = quotes.group().count(">") if quotes else 0
+        if indent > 4 * MAX_NESTING or depth > MAX_NESTING:
+            return number, (
+                f"nests deeper than {MAX_NESTING} levels (quotes or list indentation); flatten it"
+            )
+        count = line.count("[") + line.count("<")
+        if count:
+            work += (brackets + count) ** 2 - brackets**2
+            brackets += count
+            if work > MAX_BRACKET_WORK:
+                return block_start, (
+                    "has too many '[' or '<' in one paragraph to render quickly; "
+                    "separate paragraphs with blank lines or escape them as \\[ and &lt;"
+                )
+    return None
 
 
 class _DemoteHeadings(Treeprocessor):
@@ -48,6 +91,7 @@ class MarkdownRenderer:
 
     def __init__(self, raw_html: str = "sanitize"):
         self.raw_html = raw_html
+        self.memo: dict[str, str] = {}  # Markdown text -> its safe HTML
         self._md = markdown.Markdown(
             extensions=["tables", "fenced_code", "sane_lists"], output_format="html"
         )
@@ -57,11 +101,22 @@ class MarkdownRenderer:
             self._md.inlinePatterns.deregister("html")
 
     def render(self, text: str) -> Markup:
+        """The safe HTML of `text`, rendered once per text: `memo` keeps every result
+        (preloaded by okrsite/cache.py from its on-disk cache)."""
+        html = self.memo.get(text)
+        if html is None:
+            html = self.memo[text] = self._render(text)
+        return Markup(html)
+
+    def _render(self, text: str) -> str:
         if not text or not text.strip():
-            return Markup("")
-        if len(text) > MAX_MARKDOWN_CHARS:
-            text = text[:MAX_MARKDOWN_CHARS]
-        html = self._md.reset().convert(text)
+            return ""
+        if markdown_problem(text) is not None:  # validation reports it; never hang here
+            return _plain(text)
+        try:
+            html = self._md.reset().convert(text)
+        except RecursionError:  # pragma: no cover - markdown_problem keeps nesting low
+            return _plain(text)
         if self.raw_html != "trust":
             html = nh3.clean(
                 html,
@@ -71,4 +126,9 @@ class MarkdownRenderer:
                 link_rel="noopener noreferrer",
                 strip_comments=True,
             )
-        return Markup(html)
+        return html
+
+
+def _plain(text: str) -> str:
+    """All of the text, shown as it was written: no content is ever dropped."""
+    return f'<pre class="raw">{html_lib.escape(text)}</pre>'

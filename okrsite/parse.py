@@ -171,18 +171,27 @@ class _Builder:
         return result
 
 
-_DEPTH_SCAN = re.compile(r"[\[\]{}]")
+def _event_depth(text: str) -> int | None:
+    """The 0-based line where collections nest deeper than MAX_DEPTH, else None.
 
-
-def _bracket_depth(text: str) -> int:
-    """Flow-collection nesting depth; libyaml recurses on it and can crash."""
-    depth = deepest = 0
-    for match in _DEPTH_SCAN.finditer(text):
-        depth += 1 if match.group() in "[{" else -1
-        deepest = max(deepest, depth)
-        if deepest > MAX_DEPTH:
-            break
-    return deepest
+    libyaml's parser is a state machine, but PyYAML's composer recurses once per
+    level in C: `- - - - ...` or `? ? ? ...` 50,000 deep on one line segfaults the
+    interpreter. So we walk the event stream (flat, no recursion) first."""
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while (event := loader.get_event()) is not None:
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.StreamEndEvent):
+                break
+    finally:
+        loader.dispose()
+    return None
 
 
 def load_yaml(text: str, path: str, first_line: int) -> tuple[object, list[Diagnostic]]:
@@ -196,13 +205,11 @@ def load_yaml(text: str, path: str, first_line: int) -> tuple[object, list[Diagn
                 f"front matter is larger than {MAX_FRONT_MATTER_BYTES // 1024} KB; split the file",
             )
         ]
-    if _bracket_depth(text) > MAX_DEPTH:
-        return None, [
-            Diagnostic(
-                path, first_line, "OKR008", f"front matter nested deeper than {MAX_DEPTH} levels"
-            )
-        ]
     try:
+        too_deep = _event_depth(text)
+        if too_deep is not None:
+            message = f"front matter nested deeper than {MAX_DEPTH} levels"
+            return None, [Diagnostic(path, first_line + too_deep, "OKR008", message)]
         loader = _Loader(text)
         try:
             node = loader.get_single_node()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from okrsite.config import standard_cycle
 from okrsite.diagnostics import Diagnostic
 from okrsite.load import SourceFile
+from okrsite.markup import markdown_problem
 from okrsite.model import (
     CheckIn,
     Cycle,
@@ -187,6 +188,10 @@ def read_objective(
     )
     fields = read_fields(mapping, OBJECTIVE_SCHEMA, ctx, label)
     if fields is None:
+        return None
+    trouble = fields["description"] and markdown_problem(fields["description"])
+    if trouble:
+        ctx.report(mapping.line_of("description"), "OKR008", f"description {trouble[1]}")
         return None
     items = _items(fields["key_results"], ctx, mapping.line_of("key_results"), "key_results")
     if items is None:
