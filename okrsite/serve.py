@@ -55,6 +55,7 @@ from typing import Any, TextIO
 
 from okrsite.diagnostics import Diagnostic, counts, format_text, sorted_diagnostics
 from okrsite.incremental import Builder, BuildReport
+from okrsite.load import is_ignored as content_ignored
 from okrsite.render import builtin_themes_dir
 
 PREFIX = "/__okrsite__/"
@@ -512,7 +513,8 @@ class SiteWatcher:
         self.site_dir = site_dir
         self.on_change = on_change
         self.config = site_dir / "okrsite.toml"
-        self.roots: list[Path] = [site_dir / "content", site_dir / "themes"]
+        self.content = site_dir / "content"
+        self.roots: list[Path] = [self.content, site_dir / "themes"]
         builtin = builtin_themes_dir().resolve()
         in_checkout = not {"site-packages", "dist-packages"} & set(builtin.parts)
         if in_checkout and builtin.is_dir() and builtin != (site_dir / "themes").resolve():
@@ -557,7 +559,11 @@ class SiteWatcher:
                 continue
             if any(is_dropping(part) for part in parts):
                 return False
-            return not (is_directory and event_type in ("modified", "closed"))
+            if is_directory:
+                return event_type not in ("modified", "closed")
+            # In content/ only what the build reads counts (Markdown, not `sed -i`'s
+            # sedXXXXXX or other temp files): the same rule as load.discover.
+            return root != self.content or not content_ignored(parts[-1])
         return False
 
     def dispatch(self, event: Any) -> None:  # watchdog's entry point
@@ -858,9 +864,13 @@ def serve(
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, terminate)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous: dict[int, Any] = {}
+    if main_thread:
+        # SIGINT too: a shell starts background jobs with SIGINT ignored, and
+        # Python then installs no KeyboardInterrupt handler of its own.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, terminate)
     try:
         preview.start()
         if not is_loopback(host):
@@ -883,12 +893,10 @@ def serve(
         pass
     finally:
         # A second Ctrl-C must not skip the cleanup that removes the temp folder.
-        if threading.current_thread() is threading.main_thread():
+        if main_thread:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         preview.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     print("okrsite serve: stopped", file=log, flush=True)
     return 0

@@ -610,7 +610,12 @@ def test_atomic_saves_make_one_rebuild(watched: PreviewServer) -> None:
     temp.write_text("newer text")
     os.replace(temp, target)
     assert watched.rebuilder.wait_idle()
-    assert len(watched.stub.calls) == 2
+    # `sed -i`: a temp file sedXXXXXX renamed over the file
+    sed_temp = target.with_name("sedAb12Cd")
+    sed_temp.write_text("newest text")
+    os.replace(sed_temp, target)
+    assert watched.rebuilder.wait_idle()
+    assert len(watched.stub.calls) == 3
     for call in watched.stub.calls:
         assert call == [target], call
 
@@ -632,6 +637,7 @@ def test_editor_droppings_make_no_rebuild(watched: PreviewServer) -> None:
     (watched.site_dir / "content/.git").mkdir()
     (watched.site_dir / "content/.git/index").write_text("z")
     (watched.site_dir / "okrsite.toml~").write_text("z")
+    (folder / "notes.txt").write_text("not content: the build reads only .md files")
     (watched.site_dir / "README.md").write_text("not watched")
     assert watched.rebuilder.wait_idle(quiet=0.5)
     assert watched.stub.calls == []
@@ -667,7 +673,9 @@ def test_a_rebuild_that_crashes_keeps_the_server_up(watched: PreviewServer, monk
 # --------------------------------------------------------------------------- lifecycle
 
 
-def start_cli(site: Path, tmpdir: Path) -> tuple[subprocess.Popen, str, list[str]]:
+def start_cli(
+    site: Path, tmpdir: Path, ignore_sigint: bool = False
+) -> tuple[subprocess.Popen, str, list[str]]:
     env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [
@@ -687,6 +695,10 @@ def start_cli(site: Path, tmpdir: Path) -> tuple[subprocess.Popen, str, list[str
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
+        # As `okrsite serve &` in a shell script: SIGINT starts out ignored.
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        if ignore_sigint
+        else None,
     )
     lines: list[str] = []
     url: list[str] = []
@@ -706,12 +718,18 @@ def start_cli(site: Path, tmpdir: Path) -> tuple[subprocess.Popen, str, list[str
     return proc, url[0], lines
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_cli_stops_cleanly_and_leaves_no_temp_files(tmp_path: Path, sig: int) -> None:
+@pytest.mark.parametrize(
+    ("sig", "ignore_sigint"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["sigint", "sigterm", "sigint-in-background-job"],
+)
+def test_cli_stops_cleanly_and_leaves_no_temp_files(
+    tmp_path: Path, sig: int, ignore_sigint: bool
+) -> None:
     site = make_site(tmp_path / "site")
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
-    proc, url, lines = start_cli(site, tmpdir)
+    proc, url, lines = start_cli(site, tmpdir, ignore_sigint)
     try:
         assert url.startswith("http://127.0.0.1:")
         port = int(url.rsplit(":", 1)[1].strip("/"))
