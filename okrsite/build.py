@@ -14,6 +14,7 @@ from okrsite.config import load_config
 from okrsite.diagnostics import Diagnostic, counts, sorted_diagnostics
 from okrsite.gitinfo import GitData, GitOptions, git_data
 from okrsite.history import collect as collect_history
+from okrsite.incremental import Builder
 from okrsite.lint import history_warnings, lint
 from okrsite.load import load_content
 from okrsite.model import Model
@@ -43,6 +44,7 @@ class CheckResult:
 class BuildResult(CheckResult):
     files: list[OutputFile] = field(default_factory=list)
     published: bool = False
+    paths: list[str] = field(default_factory=list)  # every output file of the site
 
 
 def check_site(
@@ -95,6 +97,8 @@ def build_site(
     pages' "last changed" dates, --history and --as-of come from.
     """
     git = git or GitOptions()
+    if not git.history and not git.as_of:  # the fast path: caches, parallel rendering
+        return build_with_cache(site_dir, out_dir, today, strict, git)
     checked = check_site(site_dir, today, git=git)
     result = BuildResult(**vars(checked))
     if checked.failed(strict) or checked.model is None:
@@ -105,6 +109,7 @@ def build_site(
             checked.model, checked.rollups, site_dir, checked.diagnostics, git=git_info
         )
         publish(out_dir, result.files)
+        result.paths = [f.path for f in result.files]
     except ThemeError as exc:
         result.diagnostics.append(Diagnostic("themes", 0, "OKR028", str(exc)))
         return result
@@ -113,3 +118,21 @@ def build_site(
         return result
     result.published = True
     return result
+
+
+def build_with_cache(
+    site_dir: Path, out_dir: Path, today: dt.date, strict: bool, git: GitOptions, cache: bool = True
+) -> BuildResult:
+    """The same build through okrsite.incremental.Builder: per-file results cached
+    in SITE/.okrsite-cache, only affected pages re-rendered, in parallel."""
+    builder = Builder(site_dir, out_dir, today, strict=strict, cache=cache, git=git)
+    report = builder.build()
+    return BuildResult(
+        model=report.model,
+        rollups=report.rollups,
+        diagnostics=report.diagnostics,
+        file_count=report.files,
+        today=today,
+        published=report.ok,
+        paths=builder.output_paths(),
+    )

@@ -121,7 +121,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     report(result)
     line = summary(result.diagnostics, result.file_count)
     if result.published:
-        pages = sum(1 for f in result.files if f.path.endswith(".html"))
+        pages = sum(1 for path in result.paths if path.endswith(".html"))
         took = time.perf_counter() - started
         print(
             f"okrsite build: {line}; wrote {pages} pages to {out} in {took:.2f}s", file=sys.stderr

@@ -1,49 +1,641 @@
-"""A long-lived builder for `okrsite serve` and warm rebuilds.
+"""The build engine: full builds, warm rebuilds and the preview server's rebuilds.
 
-`Builder.rebuild(changed)` brings the output up to date after some source
-files changed. This first version rebuilds everything; the interface is what
-the preview server relies on.
+`Builder(site_dir, out_dir, today)` runs the same stages as the rest of okrsite
+(load → validate → compute → lint → render → write) and keeps what it can
+between runs, so that the next run only redoes what a change can affect.
+
+Interface (the preview server, `okrsite serve`, codes against it):
+
+    builder = Builder(site_dir, out_dir, today=None)  # today=None: the local date, per build
+    report = builder.build()                # everything; publishes atomically
+    report = builder.rebuild(changed_paths) # after these files changed (absolute or
+                                            # relative to site_dir; added, edited, deleted)
+    builder.close()                         # optional: save the on-disk cache
+
+`BuildReport`: `ok` (published), `diagnostics` (exactly what a full build
+reports: the same sorted `path:line: CODE message` list), `written` (output
+paths written or deleted), `rendered` (pages rendered), `duration` (seconds),
+`full` (everything was re-rendered), plus `pages`, `bytes` and `files` counts.
+
+Rules:
+* Calls never run concurrently: a lock serialises `build` and `rebuild`.
+* A change to `okrsite.toml` or to any file of the theme (site `themes/` or a
+  built-in theme), a different `today`, or a new okrsite version re-renders
+  everything. A team file whose name, parent, lead or members changed does too.
+* Otherwise only the pages whose `PageSpec.deps` meet the keys the changed files
+  affect are rendered (see `affected_keys`), and only files whose bytes changed
+  are written.
+* On errors nothing is written and the output stays as it was; the files that
+  changed are remembered, so the rebuild after the fix renders what all of them
+  affect.
+* `build()` publishes atomically (write.staged: a new tree swapped in; for a
+  partial re-render the new tree starts as hard links to the old one).
+  `rebuild()` replaces each changed file in place by a rename (a reader sees the
+  old or the new file, never a torn one): that is what keeps the preview path
+  fast. It is meant for an output folder the server owns.
+
+What is kept: per-file `cache.Record`s (parse + per-file validation + rendered
+Markdown), compiled Jinja templates, the Markdown memo, and of the last
+published build its page manifest (path → deps, digest, size) and what
+`affected_keys` needs of its model. With `cache=True` the records and that state
+are also saved in `SITE/.okrsite-cache/`, so a new process (`okrsite build`)
+starts warm; a cache from another version, a corrupt one, or one that does not
+describe the current output folder is ignored.
+
+Rendering runs in forked worker processes when there are many pages and more
+than one core (`jobs`); each worker renders a share of the pages straight into
+the staging folder. Output is byte-identical whatever the path (tests/
+test_perf_equivalence.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+import hashlib
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from okrsite.build import build_site
-from okrsite.diagnostics import Diagnostic
+from okrsite import __version__
+from okrsite.cache import (
+    DiskCache,
+    Record,
+    can_fork,
+    default_jobs,
+    fork_pool,
+    load_sources,
+    read_record,
+)
+from okrsite.config import CONFIG_NAME, load_config
+from okrsite.diagnostics import Diagnostic, counts, sorted_diagnostics
+from okrsite.gitinfo import NO_GIT, GitData, GitError, GitOptions, git_data
+from okrsite.lint import lint
+from okrsite.load import CONTENT_DIR, classify, discover
+from okrsite.markup import MarkdownRenderer
+from okrsite.model import Cycle, Model, Team
+from okrsite.render import (
+    OutputFile,
+    PageSpec,
+    SiteRenderer,
+    ThemeError,
+    page_specs,
+    theme_dirs,
+)
+from okrsite.rollup import CycleRollup, compute, current_cycle
+from okrsite.validate import validate
+from okrsite.write import PublishError, build_lock, replace_files, staged, write_tree
+
+PARALLEL_MIN_PAGES = 2000  # fewer pages than this render in-process
+CHUNK_PAGES = 250  # pages per task handed to a worker
+STATIC_DEPS = frozenset({"<static>"})  # theme files: any theme change renders everything
 
 
 @dataclass
 class BuildReport:
     ok: bool
     diagnostics: list[Diagnostic]
-    written: list[str] = field(default_factory=list)  # output paths (re)written
+    written: list[str] = field(default_factory=list)  # output paths (re)written or deleted
     rendered: int = 0
     duration: float = 0.0
     full: bool = True
+    pages: int = 0  # output files of the site
+    bytes: int = 0  # their total size
+    files: int = 0  # content files found
+    model: Model | None = None
+    rollups: dict[str, CycleRollup] = field(default_factory=dict)
+
+
+@dataclass
+class Shape:
+    """What `affected_keys` needs to know of a built site's model."""
+
+    teams: dict[str, Team]
+    cycles: dict[str, Cycle]
+    slugs: dict[str, str]  # person name -> page slug
+
+    @classmethod
+    def of(cls, renderer: SiteRenderer) -> Shape:
+        teams = {tid: _without_body(t) for tid, t in renderer.model.teams.items()}
+        slugs = {name: p.slug for name, p in renderer.people.items()}
+        return cls(teams, dict(renderer.model.cycles), slugs)
+
+
+def _without_body(team: Team) -> tuple:
+    return (team.name, team.parent, team.lead, team.members)
+
+
+@dataclass
+class Published:
+    """The last build written to the output folder."""
+
+    fingerprint: tuple
+    manifest: dict[str, tuple[frozenset[str], str, int]]  # path -> (deps, digest, size)
+    shape: Shape
+    warnings: dict[str, tuple[Diagnostic, ...]]  # by source path: badges on pages
+    git_changed: dict[str, object]
+    out_dir: str
+    out_stamp: tuple[int, ...]
+
+
+def _chain(teams: dict[str, tuple], team_id: str) -> list[str]:
+    """The team and every team above it."""
+    found: list[str] = []
+    while team_id in teams and team_id not in found:
+        found.append(team_id)
+        team_id = teams[team_id][1]
+    return found
+
+
+def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | None:
+    """The dependency keys (render.PageSpec) that changes to `paths` can affect;
+    None when every page may be affected.
+
+    A check-in or OKR file of team T in cycle C affects T's numbers and those of
+    every team above it (subtree progress), the cycle, T's check-in list, and
+    anything site-wide ("*"); an OKR file also changes the titles of cycle C. A
+    team file whose charter only changed affects T's pages; any other team change,
+    a new or removed cycle, or a person's page moving, affects everything.
+    """
+    if old.cycles != new.cycles:
+        return None
+    if any(old.slugs.get(name, slug) != slug for name, slug in new.slugs.items()):
+        return None
+    keys = {"*"}
+    for path in paths:
+        is_content = path.startswith(f"{CONTENT_DIR}/") and path.endswith(".md")
+        role = classify(path) if is_content else "not content"
+        if isinstance(role, str):
+            continue  # only its diagnostics, which are site-wide ("*")
+        kind, team, cycle, _ = role
+        if kind == "team":
+            if old.teams.get(team) != new.teams.get(team) or team not in new.teams:
+                return None
+            keys.add(f"team:*/{team}")
+            keys.update(f"team:{c}/{team}" for c in new.cycles)
+            continue
+        keys.update({f"cycle:{cycle}", f"checkins:{cycle}/{team}", f"own:{cycle}/{team}"})
+        if kind == "okrs":
+            keys.add(f"titles:{cycle}")
+        for t in {*_chain(old.teams, team), *_chain(new.teams, team), team}:
+            keys.update({f"team:{cycle}/{t}", f"team:*/{t}"})
+    return keys
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def theme_fingerprint(folders: list[Path]) -> tuple:
+    """Every file of the theme chain with its size and mtime: any edit changes it."""
+    found = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            with contextlib.suppress(OSError):
+                if path.is_file():
+                    info = path.stat()
+                    found.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(found)
+
+
+def _out_stamp(out_dir: Path) -> tuple[int, ...]:
+    try:
+        info = out_dir.stat()
+    except OSError:
+        return ()
+    return (info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+
+
+# Forked render workers inherit this instead of receiving it by pickle.
+_RENDER: tuple[SiteRenderer, list[PageSpec], Path] | None = None
+
+
+def _render_range(bounds: tuple[int, int]) -> list:
+    """In a worker: render a range of pages, and write them into the staging folder
+    (then only their digests travel back) or, without one, return them."""
+    renderer, specs, root = _RENDER  # type: ignore[misc]
+    files = [renderer.render(spec) for spec in specs[bounds[0] : bounds[1]]]
+    if root is None:
+        return files
+    write_tree(root, files)
+    return [(f.path, digest(f.content), len(f.content)) for f in files]
+
+
+def _ranges(count: int) -> list[tuple[int, int]]:
+    return [(i, min(i + CHUNK_PAGES, count)) for i in range(0, count, CHUNK_PAGES)]
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """Collect no garbage while building big structures (the model, pages): the
+    collector would scan the whole heap over and over for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Builder:
-    def __init__(self, site_dir: Path, out_dir: Path, today: dt.date | None = None):
-        self.site_dir = site_dir
-        self.out_dir = out_dir
+    def __init__(
+        self,
+        site_dir: Path,
+        out_dir: Path,
+        today: dt.date | None = None,
+        *,
+        strict: bool = False,
+        cache: bool = True,
+        jobs: int | None = None,
+        git: GitOptions | None = None,
+    ):
+        self.site_dir = Path(site_dir)
+        self.out_dir = Path(out_dir)
         self.today = today
+        self.strict = strict
+        self.jobs = jobs if jobs is not None else default_jobs()
+        self.git = git or GitOptions()
+        self.disk = DiskCache(self.site_dir) if cache else None
+        self._lock = threading.Lock()
+        self._records: dict[str, Record] = {}
+        self._raw_html: str | None = None
+        self._memo: dict[str, str] = {}
+        self._paths: list[str] | None = None
+        self._problems: list[Diagnostic] = []
+        self._env = None
+        self._env_folders: list[Path] = []
+        self._git_info: GitData | None = None
+        self._published: Published | None = None
+        self._pending: set[str] = set()  # changed since the last publish
+        self._specs: list[PageSpec] = []
+        self._loaded_disk = False
+        self._disk_dirty = False
+
+    # --- public interface ---------------------------------------------------------
 
     def build(self) -> BuildReport:
-        started = time.perf_counter()
-        result = build_site(self.site_dir, self.out_dir, self.today or dt.date.today())
-        return BuildReport(
-            ok=result.published,
-            diagnostics=result.diagnostics,
-            written=[f.path for f in result.files] if result.published else [],
-            rendered=len(result.files),
-            duration=time.perf_counter() - started,
-        )
+        """Bring the whole output up to date, from the caches; publish atomically."""
+        with self._lock:
+            self._load_disk()
+            report = self._run(None)
+            if report.ok and self.disk is not None:
+                self._save_disk()
+            return report
 
-    def rebuild(self, changed: Iterable[Path]) -> BuildReport:
-        del changed  # every change rebuilds everything in this version
-        return self.build()
+    def rebuild(self, changed: Iterable[Path | str]) -> BuildReport:
+        """Update the output after `changed` files (added, edited or deleted)."""
+        with self._lock:
+            rel = {self._relative(p) for p in changed}
+            return self._run({p for p in rel if p is not None})
+
+    def output_paths(self) -> list[str]:
+        """Every file of the output as last published (empty before a publish)."""
+        return list(self._published.manifest) if self._published else []
+
+    def close(self) -> None:
+        """Save the on-disk cache if rebuilds changed the output since it was saved."""
+        with self._lock:
+            if self._disk_dirty and self._published is not None and self.disk is not None:
+                self._save_disk()
+
+    # --- the run ----------------------------------------------------------------------
+
+    def _relative(self, path: Path | str) -> str | None:
+        path = Path(path)
+        if path.is_absolute():
+            try:
+                path = path.relative_to(self.site_dir.absolute())
+            except ValueError:
+                try:
+                    path = path.relative_to(self.site_dir.resolve())
+                except ValueError:
+                    return "<theme>"  # outside the site: a built-in theme's file
+        return path.as_posix()
+
+    def _run(self, changed: set[str] | None) -> BuildReport:
+        started = time.perf_counter()
+        today = self.today or dt.date.today()
+        with _no_gc():
+            report = self._stages(changed, today)
+        report.duration = time.perf_counter() - started
+        return report
+
+    def _stages(self, changed: set[str] | None, today: dt.date) -> BuildReport:
+        config, config_problems = load_config(self.site_dir)
+        if config is None:
+            self._pending |= changed or set()
+            return BuildReport(False, sorted_diagnostics(config_problems))
+        try:
+            folders = theme_dirs(self.site_dir, config.theme)
+        except ThemeError as exc:
+            self._pending |= changed or set()
+            return BuildReport(False, [Diagnostic("themes", 0, "OKR028", str(exc))])
+        config_bytes = (self.site_dir / CONFIG_NAME).read_bytes()
+        fingerprint = (__version__, digest(config_bytes), theme_fingerprint(folders), today)
+
+        # load: per-file records, from the caches where the file is unchanged
+        if config.raw_html != self._raw_html:
+            self._records, self._memo, self._raw_html = {}, {}, config.raw_html
+        content_changes = {p for p in changed or () if p.startswith(f"{CONTENT_DIR}/")}
+        previous = self._records
+        if changed is None or self._paths is None or self._needs_discover(content_changes):
+            self._paths, self._problems = discover(self.site_dir)
+            records, misses = load_sources(
+                self.site_dir, self._paths, self._records, config.raw_html, self.jobs
+            )
+        else:
+            records, misses = self._reload(content_changes, config.raw_html)
+        self._records = records
+        for path in misses:
+            self._memo.update(records[path].html)
+
+        # validate, compute, lint: the cross-file stages, on the records
+        good = {p: r for p, r in records.items() if r.stub is not None}
+        validated = validate(
+            config,
+            [r.stub for r in good.values()],
+            frozenset(self._paths),
+            {p: r.result for p, r in good.items()},
+        )
+        model = validated.model
+        rollups = compute(model, today)
+        warnings = lint(model, rollups, today)
+        load_problems = self._problems + [d for r in records.values() for d in r.load_diagnostics]
+        diagnostics = sorted_diagnostics(
+            config_problems + load_problems + validated.diagnostics + warnings
+        )
+        report = BuildReport(False, diagnostics, files=len(self._paths), model=model)
+        report.rollups = rollups
+        if changed is None:  # what differs from the records of the last build
+            self._pending |= set(misses) | (set(previous) - set(records))
+        else:
+            self._pending |= changed
+        errors, found_warnings = counts(diagnostics)
+        if errors or (self.strict and found_warnings):
+            return report
+
+        # render: the pages the changes can affect
+        if changed is None or self._git_info is None:
+            self._git_info = self._git_data()
+        if self._env is None or self._env_folders != folders:
+            self._env, self._env_folders = None, folders
+        try:
+            renderer = SiteRenderer(
+                model, rollups, self.site_dir, diagnostics, self._git_info, env=self._env
+            )
+        except ThemeError as exc:
+            report.diagnostics.append(Diagnostic("themes", 0, "OKR028", str(exc)))
+            return report
+        self._env = renderer.env
+        renderer.markdown.memo = self._memo
+        specs = page_specs(model, current_cycle(model, today))
+        shape = Shape.of(renderer)
+        by_path: dict[str, list[Diagnostic]] = {}
+        for d in diagnostics:
+            by_path.setdefault(d.path, []).append(d)
+        warned = {path: tuple(found) for path, found in by_path.items()}
+        git_changed = dict(self._git_info.changed)
+        selected = self._select(specs, fingerprint, shape, warned, git_changed)
+        try:
+            if selected is None:
+                manifest, written = self._render_all(renderer, specs)
+                report.full = True
+            else:
+                in_place = changed is not None
+                manifest, written = self._render_some(renderer, specs, selected, in_place)
+                report.full = False
+        except ThemeError as exc:
+            report.diagnostics.append(Diagnostic("themes", 0, "OKR028", str(exc)))
+            return report
+        except PublishError as exc:
+            where = exc.path or str(self.out_dir)
+            report.diagnostics.append(Diagnostic(where, 0, exc.code, str(exc)))
+            return report
+        self._published = Published(
+            fingerprint,
+            manifest,
+            shape,
+            warned,
+            git_changed,
+            str(self.out_dir.absolute()),
+            _out_stamp(self.out_dir),
+        )
+        self._pending = set()
+        self._specs = specs
+        report.ok = True
+        report.written = written
+        report.rendered = len(specs) if selected is None else len(selected)
+        report.pages = len(manifest)
+        report.bytes = sum(size for _, _, size in manifest.values())
+        return report
+
+    def _needs_discover(self, changes: set[str]) -> bool:
+        """A changed path that is not a plain content file (a folder, a rename of one)."""
+        for rel in changes:
+            path = self.site_dir / rel
+            if path.is_dir() or (not path.exists() and not rel.endswith(".md")):
+                return True
+            if any(part.startswith(".") or part == "" for part in rel.split("/")[:-1]):
+                return True
+            folder = path.parent
+            while folder != self.site_dir and folder != folder.parent:
+                if folder.is_symlink():
+                    return True  # below a symlinked folder: discover decides
+                folder = folder.parent
+        return False
+
+    def _reload(self, changes: set[str], raw_html: str) -> tuple[dict[str, Record], list[str]]:
+        """Records after `changes`: re-read those files, drop the deleted ones."""
+        paths = set(self._paths or ())
+        after, _ = discover_names(self.site_dir, changes)
+        paths -= changes
+        paths |= after
+        self._paths = sorted(paths)
+        records = dict(self._records)
+        markdown = MarkdownRenderer(raw_html)
+        misses = []
+        for rel in changes:
+            records.pop(rel, None)
+            if rel in after:
+                records[rel] = read_record(self.site_dir, rel, markdown, self._records.get(rel))
+                misses.append(rel)
+        return {p: records[p] for p in self._paths}, misses
+
+    def _git_data(self) -> GitData:
+        try:
+            return git_data(self.site_dir, self.git)
+        except (GitError, OSError):
+            return NO_GIT
+
+    def _select(
+        self,
+        specs: list[PageSpec],
+        fingerprint: tuple,
+        shape: Shape,
+        warned: dict[str, tuple[Diagnostic, ...]],
+        git_changed: dict[str, object],
+    ) -> list[PageSpec] | None:
+        """The pages to render, or None for all of them (and a fresh output tree)."""
+        old = self._published
+        if (
+            old is None
+            or old.fingerprint != fingerprint
+            or old.out_dir != str(self.out_dir.absolute())
+            or old.out_stamp != _out_stamp(self.out_dir)
+        ):
+            return None
+        paths = set(self._pending)
+        paths |= {p for p in warned.keys() ^ old.warnings.keys()}
+        paths |= {p for p in warned.keys() & old.warnings.keys() if warned[p] != old.warnings[p]}
+        paths |= {
+            p
+            for p in git_changed.keys() | old.git_changed.keys()
+            if git_changed.get(p) != old.git_changed.get(p)
+        }
+        keys = affected_keys(paths, old.shape, shape)
+        if keys is None:
+            return None
+        manifest = old.manifest
+        return [
+            spec
+            for spec in specs
+            if spec.path not in manifest
+            or "*" in spec.deps
+            or not keys.isdisjoint(spec.deps)
+            or not keys.isdisjoint(manifest[spec.path][0])
+        ]
+
+    def _render_all(self, renderer: SiteRenderer, specs: list[PageSpec]):
+        """Render every page into a fresh tree and swap it in."""
+        static = renderer.static_files()
+        paths = [s.path for s in specs] + [f.path for f in static]
+        manifest: dict[str, tuple[frozenset[str], str, int]] = {}
+        deps = {s.path: s.deps for s in specs}
+        with staged(self.out_dir, paths) as root:
+            for path, hashed, size in self._render_into(renderer, specs, root):
+                manifest[path] = (deps[path], hashed, size)
+            write_tree(root, static)
+        for f in static:
+            manifest[f.path] = (STATIC_DEPS, digest(f.content), len(f.content))
+        return manifest, paths
+
+    def _render_into(self, renderer: SiteRenderer, specs: list[PageSpec], root: Path):
+        global _RENDER
+        if self.jobs > 1 and len(specs) >= PARALLEL_MIN_PAGES and can_fork():
+            _RENDER = (renderer, specs, root)
+            try:
+                with fork_pool(self.jobs) as pool:
+                    for chunk in pool.imap_unordered(_render_range, _ranges(len(specs))):
+                        yield from chunk
+            finally:
+                _RENDER = None
+            return
+        for start in range(0, len(specs), CHUNK_PAGES):
+            files = [renderer.render(spec) for spec in specs[start : start + CHUNK_PAGES]]
+            write_tree(root, files)
+            for f in files:
+                yield f.path, digest(f.content), len(f.content)
+
+    def _render_files(self, renderer: SiteRenderer, specs: list[PageSpec]) -> list[OutputFile]:
+        global _RENDER
+        if self.jobs > 1 and len(specs) >= PARALLEL_MIN_PAGES and can_fork():
+            _RENDER = (renderer, specs, None)
+            try:
+                with fork_pool(self.jobs) as pool:
+                    return [
+                        f for chunk in pool.imap(_render_range, _ranges(len(specs))) for f in chunk
+                    ]
+            finally:
+                _RENDER = None
+        return [renderer.render(spec) for spec in specs]
+
+    def _render_some(
+        self,
+        renderer: SiteRenderer,
+        specs: list[PageSpec],
+        selected: list[PageSpec],
+        in_place: bool,
+    ):
+        """Render `selected`; write only files whose bytes changed, delete pages gone."""
+        old = self._published.manifest  # type: ignore[union-attr]
+        rendered = {f.path: f for f in self._render_files(renderer, selected)}
+        manifest: dict[str, tuple[frozenset[str], str, int]] = {}
+        changed_files: list[OutputFile] = []
+        static = [(STATIC_DEPS, f) for f in renderer.static_files()]
+        for deps, file in [(s.deps, rendered.get(s.path)) for s in specs] + static:
+            if file is None:  # not affected: as it was
+                continue
+            hashed = digest(file.content)
+            manifest[file.path] = (deps, hashed, len(file.content))
+            if old.get(file.path, (None, None))[1] != hashed:
+                changed_files.append(file)
+        for spec in specs:
+            if spec.path not in rendered:
+                manifest[spec.path] = (spec.deps, *old[spec.path][1:])
+        removed = sorted(set(old) - set(manifest))
+        written = [f.path for f in changed_files] + removed
+        if not written:
+            return manifest, written
+        if in_place:
+            with build_lock(self.out_dir):
+                try:
+                    replace_files(self.out_dir, changed_files, removed)
+                except OSError as exc:
+                    raise PublishError(
+                        f"cannot write {self.out_dir}: {exc.strerror or exc}"
+                    ) from exc
+            if self.disk is not None and not self._disk_dirty:
+                self.disk.clear()  # the saved state no longer describes the output
+                self._disk_dirty = True
+        else:
+            with staged(self.out_dir, list(manifest), clone=True) as root:
+                replace_files(root, changed_files, removed)
+        return manifest, written
+
+    # --- the on-disk cache ------------------------------------------------------------
+
+    def _load_disk(self) -> None:
+        if self.disk is None or self._loaded_disk:
+            return
+        self._loaded_disk = True
+        state = self.disk.load()
+        records = state.get("records")
+        if not isinstance(records, dict) or not all(
+            isinstance(r, Record) for r in records.values()
+        ):
+            return
+        self._records = records
+        self._raw_html = state.get("raw_html")
+        for record in records.values():
+            self._memo.update(record.html)
+        published = state.get("published")
+        if isinstance(published, Published):
+            self._published = published
+            self._pending = set(state.get("pending", ()))
+
+    def _save_disk(self) -> None:
+        state = {
+            "records": self._records,
+            "raw_html": self._raw_html,
+            "published": self._published,
+            "pending": sorted(self._pending),
+        }
+        with _no_gc():
+            self.disk.save(state)  # type: ignore[union-attr]
+        self._disk_dirty = False
+
+
+def discover_names(site_dir: Path, changes: set[str]) -> tuple[set[str], list[Diagnostic]]:
+    """Which of `changes` (content paths of plain files) are content files now."""
+    from okrsite.load import is_ignored
+
+    found = set()
+    for rel in changes:
+        path = site_dir / rel
+        if not is_ignored(path.name) and (path.is_file() or path.is_symlink()):
+            found.add(rel)
+    return found, []

@@ -252,6 +252,7 @@ def number(value: float | None, unit: str | None = None) -> str:
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
+@functools.lru_cache(maxsize=4096)  # a site shows few distinct dates, many times
 def long_date(value: dt.date | None) -> str:
     return value.strftime("%-d %b %Y") if value else "–"
 
@@ -261,7 +262,23 @@ def _url(context: jinja2.runtime.Context, target: str) -> str:
     link_base = context.get("link_base")  # 404.html: served at any depth, so absolute
     if link_base:
         return urls.absolute(link_base, target)
-    return urls.relative(context["page_path"], target)
+    return _relative(context["page_path"], target)
+
+
+def _relative(from_page: str, to: str) -> str:
+    """urls.relative for the plain paths pages link to, by splitting strings instead
+    of posixpath.relpath (which asks the OS for the working folder on every call)."""
+    target, _, anchor = to.partition("#")
+    if not target or "//" in target or target.endswith("/") or target.startswith("/"):
+        return urls.relative(from_page, to)
+    base, parts = from_page.split("/")[:-1], target.split("/")
+    if ".." in base or "." in base or ".." in parts or "." in parts:
+        return urls.relative(from_page, to)
+    common = 0
+    while common < len(base) and common < len(parts) and base[common] == parts[common]:
+        common += 1
+    link = "/".join([".."] * (len(base) - common) + parts[common:]) or "."
+    return f"{link}#{anchor}" if anchor else link
 
 
 class LintIndex:
@@ -317,11 +334,12 @@ class SiteRenderer:
         site_dir: Path,
         diagnostics: tuple[Diagnostic, ...] | list[Diagnostic] = (),
         git: GitData | None = None,
+        env: jinja2.Environment | None = None,  # reuse compiled templates (rebuilds)
     ):
         self.model = model
         self.rollups = rollups
         self.folders = theme_dirs(site_dir, model.config.theme)
-        self.env = make_environment(self.folders)
+        self.env = env or make_environment(self.folders)
         self.markdown = MarkdownRenderer(model.config.raw_html)
         self.index = Index.build(model)
         today = next(iter(rollups.values())).today if rollups else dt.date.today()

@@ -1,0 +1,212 @@
+"""Caches that make rebuilds cheap: per-file results in memory and on disk.
+
+A `Record` is everything okrsite derives from one content file alone: the load
+stage's result (a light `SourceFile` for the cross-file checks, or the load
+diagnostics), the per-file validation result (`validate.read_source`: a model
+object and its diagnostics), and the safe HTML of every Markdown text in it.
+`load_sources` reuses a record while the file's stat signature is unchanged,
+or, if the signature changed, while its bytes hash to the same digest; only
+the other files are read and parsed, in worker processes when there are many.
+
+`DiskCache` keeps the records and the state of the last published build in
+`SITE/.okrsite-cache/` (git-ignored by a `.gitignore` inside it). The file
+names okrsite's version and the cache format; anything unreadable, truncated,
+from another version or of an unexpected shape is ignored (and rebuilt), so a
+bad cache can cost time but never change output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import multiprocessing
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from okrsite import __version__
+from okrsite.diagnostics import Diagnostic
+from okrsite.load import SourceFile, _read_bytes, read_file
+from okrsite.markup import MarkdownRenderer
+from okrsite.model import CheckIn, Team, TeamOKRs
+from okrsite.parse import YamlMap
+from okrsite.validate import PerFile, read_source
+
+CACHE_DIR = ".okrsite-cache"
+FORMAT = 1
+PARALLEL_MIN_FILES = 400  # fewer misses than this are parsed in-process
+
+
+@dataclass
+class Record:
+    """What okrsite knows from one content file alone."""
+
+    path: str
+    signature: tuple[int, ...]  # (mtime_ns, size, inode, ctime_ns) when read
+    digest: str  # of the bytes read ("" if they could not be read)
+    stub: SourceFile | None  # the SourceFile without body/front matter (None: load failed)
+    load_diagnostics: list[Diagnostic]
+    result: PerFile | None  # validate.read_source(source)
+    html: dict[str, str] = field(default_factory=dict)  # Markdown text -> safe HTML
+
+
+def signature(site_dir: Path, rel_path: str) -> tuple[int, ...]:
+    try:
+        info = os.stat(site_dir / rel_path)
+    except OSError:
+        return ()
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
+
+
+def markdown_texts(found: object) -> list[str]:
+    """The Markdown texts of a per-file result, as pages render them."""
+    if isinstance(found, Team | CheckIn):
+        return [found.body]
+    if isinstance(found, TeamOKRs):
+        return [found.body, *(o.description for o in found.objectives if o.description)]
+    return []
+
+
+def _stub(source: SourceFile) -> SourceFile:
+    """`source` light enough to keep: the cross-file checks only ask where `date` is."""
+    front = YamlMap()
+    front.line, front.key_lines, front.raw = source.front_matter.line, {}, {}
+    if "date" in source.front_matter:
+        front["date"] = source.front_matter["date"]
+        front.key_lines["date"] = source.front_matter.line_of("date")
+    return replace(source, front_matter=front, body="")
+
+
+def read_record(
+    site_dir: Path, rel_path: str, markdown: MarkdownRenderer, previous: Record | None = None
+) -> Record:
+    """Read, parse and check one file (or reuse `previous` if its bytes are the same)."""
+    sig = signature(site_dir, rel_path)
+    data = _read_bytes(site_dir, rel_path)
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest() if isinstance(data, bytes) else ""
+    if previous is not None and digest and previous.digest == digest:
+        return replace(previous, signature=sig)
+    source, problems = read_file(site_dir, rel_path)
+    if source is None:
+        return Record(rel_path, sig, digest, None, problems, None)
+    result = read_source(source)
+    html = {text: markdown.render(text).__html__() for text in markdown_texts(result[0])}
+    return Record(rel_path, sig, source.digest, _stub(source), problems, result, html)
+
+
+# Worker processes (fork) inherit these instead of receiving them by pickle.
+_JOB: tuple[Path, dict[str, Record], str] | None = None
+
+
+def _read_chunk(paths: list[str]) -> list[Record]:
+    site_dir, previous, raw_html = _JOB  # type: ignore[misc]
+    markdown = MarkdownRenderer(raw_html)
+    return [read_record(site_dir, p, markdown, previous.get(p)) for p in paths]
+
+
+def load_sources(
+    site_dir: Path,
+    paths: list[str],
+    previous: dict[str, Record],
+    raw_html: str,
+    jobs: int = 1,
+) -> tuple[dict[str, Record], list[str]]:
+    """Records for `paths` (in order) and the paths that were read anew."""
+    records: dict[str, Record] = {}
+    misses: list[str] = []
+    for rel_path in paths:
+        old = previous.get(rel_path)
+        if old is not None and old.signature and old.signature == signature(site_dir, rel_path):
+            records[rel_path] = old
+        else:
+            misses.append(rel_path)
+    if jobs > 1 and len(misses) >= PARALLEL_MIN_FILES and can_fork():
+        global _JOB
+        _JOB = (site_dir, previous, raw_html)
+        try:
+            size = max(50, len(misses) // (jobs * 8))
+            chunks = [misses[i : i + size] for i in range(0, len(misses), size)]
+            with fork_pool(jobs) as pool:
+                for chunk in pool.imap(_read_chunk, chunks):
+                    records.update((r.path, r) for r in chunk)
+        finally:
+            _JOB = None
+    else:
+        markdown = MarkdownRenderer(raw_html)
+        for rel_path in misses:
+            records[rel_path] = read_record(site_dir, rel_path, markdown, previous.get(rel_path))
+    return {p: records[p] for p in paths}, misses
+
+
+def can_fork() -> bool:
+    return sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def fork_pool(jobs: int):
+    """A pool of forked workers: they share the parent's memory (the model, the
+    compiled templates) copy-on-write, so nothing big is pickled to them."""
+    return multiprocessing.get_context("fork").Pool(jobs)
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class DiskCache:
+    """`SITE/.okrsite-cache/state-<version>.pickle`: records and last-build state."""
+
+    def __init__(self, site_dir: Path):
+        self.folder = site_dir / CACHE_DIR
+        self.path = self.folder / f"state-{__version__}-f{FORMAT}.pickle"
+
+    def key(self) -> tuple:
+        return (FORMAT, __version__, sys.version_info[:2])
+
+    def load(self) -> dict:
+        """The saved state, or {} if there is none or it is unusable in any way."""
+        try:
+            with open(self.path, "rb") as handle:
+                gc.disable()  # unpickling many objects: no point scanning them
+                try:
+                    saved = pickle.load(handle)
+                finally:
+                    gc.enable()
+        except Exception:  # missing, truncated, corrupt, from another okrsite: ignore
+            return {}
+        if not isinstance(saved, dict) or saved.get("key") != self.key():
+            return {}
+        state = saved.get("state")
+        if not isinstance(state, dict) or not isinstance(state.get("records"), dict):
+            return {}
+        return state
+
+    def save(self, state: dict) -> None:
+        """Write atomically (a temporary file renamed over the old one); errors are ignored."""
+        with contextlib.suppress(OSError):
+            self.folder.mkdir(exist_ok=True)
+            ignore = self.folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# okrsite's build cache: safe to delete\n*\n")
+            for old in self.folder.glob("state-*.pickle"):
+                if old != self.path:
+                    old.unlink()
+            fd, temp = tempfile.mkstemp(prefix=".state-", dir=self.folder)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    pickle.dump({"key": self.key(), "state": state}, handle, protocol=5)
+                os.replace(temp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                raise
+
+    def clear(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()

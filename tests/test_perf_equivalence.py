@@ -1,0 +1,311 @@
+"""Output is identical whether built cold, warm, incrementally or in parallel.
+
+The reference is the plain pipeline with no cache and no parallelism:
+check_site → render_site → publish. Every fast path (okrsite.incremental.Builder
+with its on-disk cache, its in-process rebuilds and its worker processes) must
+produce the same output tree, byte for byte, and the same diagnostics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from okrsite import cache, incremental
+from okrsite.build import build_site, check_site
+from okrsite.gitinfo import NO_GIT
+from okrsite.incremental import Builder
+from okrsite.render import render_site
+from okrsite.write import publish
+from tests.sites import TODAY, make_site, tree
+
+GENERATED_TODAY = dt.date(2026, 11, 22)
+
+
+def _generator():
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "generate.py"
+    spec = importlib.util.spec_from_file_location("okrsite_bench_generate", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def reference(site: Path, out: Path, today: dt.date) -> dict[str, bytes]:
+    """The output of the plain pipeline, built from scratch."""
+    checked = check_site(site, today)
+    assert not checked.failed(), [str(d) for d in checked.diagnostics if d.is_error]
+    shutil.rmtree(out, ignore_errors=True)
+    publish(out, render_site(checked.model, checked.rollups, site, checked.diagnostics, NO_GIT))
+    return tree(out)
+
+
+def diagnostics(site: Path, today: dt.date) -> list[str]:
+    return [str(d) for d in check_site(site, today).diagnostics]
+
+
+def write(site: Path, rel: str, text: str) -> Path:
+    path = site / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    """A small generated organisation: 14 teams, two cycles, weekly check-ins."""
+    site = tmp_path_factory.mktemp("gen") / "site"
+    _generator().generate_site(site, teams=14, seed=3, today=GENERATED_TODAY)
+    return site
+
+
+@pytest.fixture
+def gen_site(generated: Path, tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    shutil.copytree(generated, site)
+    return site
+
+
+def a_checkin(site: Path) -> Path:
+    return sorted((site / "content" / "cycles").glob("*/*/*.md"))[-1]
+
+
+def edit_checkin(path: Path) -> None:
+    """Change the first update's value (or progress) and the narrative."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if "value:" in line or "progress:" in line:
+            key = "value:" if "value:" in line else "progress:"
+            head, _, rest = line.partition(key)
+            number = rest.strip().split(",")[0].split("}")[0]
+            new = "0.99" if key == "progress:" else str(float(number) + 7)
+            lines[i] = f"{head}{key} {new}{rest.strip()[len(number) :]}\n"
+            break
+    lines.append("\nOne more line after the edit.\n")
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+# --- cold, parallel, warm ------------------------------------------------------------
+
+
+def test_cold_build_matches_reference(gen_site: Path, tmp_path: Path) -> None:
+    report = Builder(gen_site, tmp_path / "out", GENERATED_TODAY, cache=False, jobs=1).build()
+    assert report.ok and report.full
+    assert tree(tmp_path / "out") == reference(gen_site, tmp_path / "ref", GENERATED_TODAY)
+    assert [str(d) for d in report.diagnostics] == diagnostics(gen_site, GENERATED_TODAY)
+
+
+def test_parallel_matches_serial(gen_site: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(incremental, "PARALLEL_MIN_PAGES", 1)
+    monkeypatch.setattr(incremental, "CHUNK_PAGES", 7)
+    monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 1)
+    report = Builder(gen_site, tmp_path / "par", GENERATED_TODAY, cache=False, jobs=2).build()
+    assert report.ok
+    serial = Builder(gen_site, tmp_path / "ser", GENERATED_TODAY, cache=False, jobs=1).build()
+    assert serial.ok
+    assert tree(tmp_path / "par") == tree(tmp_path / "ser")
+    assert [str(d) for d in report.diagnostics] == [str(d) for d in serial.diagnostics]
+    # an in-process rebuild that renders many pages also goes through the workers
+    edit_checkin(a_checkin(gen_site))
+    builder = Builder(gen_site, tmp_path / "par", GENERATED_TODAY, cache=False, jobs=2)
+    builder.build()
+    write(gen_site, "okrsite.toml", '[site]\ntitle = "Renamed"\n')
+    assert builder.rebuild([gen_site / "okrsite.toml"]).ok
+    assert tree(tmp_path / "par") == reference(gen_site, tmp_path / "ref", GENERATED_TODAY)
+
+
+def test_warm_build_with_disk_cache(gen_site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = Builder(gen_site, out, GENERATED_TODAY).build()
+    assert first.ok and first.full
+    assert (gen_site / ".okrsite-cache" / ".gitignore").is_file()
+    # no-op: nothing rendered but the site-wide pages, nothing written
+    again = Builder(gen_site, out, GENERATED_TODAY).build()
+    assert again.ok and not again.full and again.written == []
+    assert tree(out) == reference(gen_site, tmp_path / "ref", GENERATED_TODAY)
+    # one check-in changed: a new process renders only what it affects
+    edit_checkin(a_checkin(gen_site))
+    warm = Builder(gen_site, out, GENERATED_TODAY).build()
+    assert warm.ok and not warm.full
+    assert 0 < warm.rendered < first.rendered / 2
+    assert tree(out) == reference(gen_site, tmp_path / "ref", GENERATED_TODAY)
+    # the CLI path (build_site) uses the same cache
+    a_checkin(gen_site).unlink()
+    result = build_site(gen_site, out, GENERATED_TODAY)
+    assert result.published
+    assert tree(out) == reference(gen_site, tmp_path / "ref", GENERATED_TODAY)
+
+
+def test_bad_or_old_cache_is_ignored(gen_site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert Builder(gen_site, out, GENERATED_TODAY).build().ok
+    state = next((gen_site / ".okrsite-cache").glob("state-*.pickle"))
+    state.write_bytes(state.read_bytes()[:1000])  # truncated
+    edit_checkin(a_checkin(gen_site))
+    report = Builder(gen_site, out, GENERATED_TODAY).build()
+    assert report.ok and report.full
+    assert tree(out) == reference(gen_site, tmp_path / "ref", GENERATED_TODAY)
+    state.write_bytes(b"not a pickle at all")
+    assert Builder(gen_site, out, GENERATED_TODAY).build().ok
+    # a cache that does not describe the output folder (someone changed it) is not trusted
+    (out / "index.html").write_text("tampered")
+    (out / "extra.html").write_text("tampered")
+    assert Builder(gen_site, out, GENERATED_TODAY).build().full
+    assert tree(out) == reference(gen_site, tmp_path / "ref", GENERATED_TODAY)
+
+
+def test_today_change_renders_everything(gen_site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert Builder(gen_site, out, GENERATED_TODAY).build().ok
+    later = GENERATED_TODAY + dt.timedelta(days=3)
+    report = Builder(gen_site, out, later).build()
+    assert report.ok and report.full
+    assert tree(out) == reference(gen_site, tmp_path / "ref", later)
+
+
+# --- in-process rebuilds (the serve path) ----------------------------------------------
+
+CHANGES = ["edit-checkin", "add-checkin", "delete-checkin", "edit-okrs", "team-body", "team-name"]
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_rebuild_matches_cold_build(change: str, gen_site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    builder = Builder(gen_site, out, GENERATED_TODAY, cache=False, jobs=1)
+    full = builder.build()
+    assert full.ok
+    checkin = a_checkin(gen_site)
+    team = checkin.parent.name
+    if change == "edit-checkin":
+        edit_checkin(checkin)
+        touched = [checkin]
+    elif change == "add-checkin":
+        new = checkin.with_name("2026-11-21.md")
+        text = checkin.read_text(encoding="utf-8").replace(
+            f"date: {checkin.stem}", "date: 2026-11-21"
+        )
+        new.write_text(text, encoding="utf-8")
+        touched = [new]
+    elif change == "delete-checkin":
+        checkin.unlink()
+        touched = [checkin]
+    elif change == "edit-okrs":
+        okrs = checkin.parent.with_suffix(".md")
+        okrs.write_text(
+            okrs.read_text(encoding="utf-8").replace("title: ", "title: Newly ", 1),
+            encoding="utf-8",
+        )
+        touched = [okrs]
+    elif change == "team-body":
+        team_file = gen_site / "content" / "teams" / f"{team}.md"
+        team_file.write_text(team_file.read_text(encoding="utf-8") + "\nA new charter line.\n")
+        touched = [team_file]
+    else:
+        team_file = gen_site / "content" / "teams" / f"{team}.md"
+        text = team_file.read_text(encoding="utf-8")
+        team_file.write_text(text.replace("name: ", "name: Renamed ", 1), encoding="utf-8")
+        touched = [team_file]
+    report = builder.rebuild(touched)
+    assert report.ok, [str(d) for d in report.diagnostics if d.is_error]
+    assert tree(out) == reference(gen_site, tmp_path / "ref", GENERATED_TODAY)
+    assert [str(d) for d in report.diagnostics] == diagnostics(gen_site, GENERATED_TODAY)
+    if change in ("edit-checkin", "add-checkin", "delete-checkin", "team-body"):
+        assert not report.full and report.rendered < full.rendered / 2
+    # only files whose bytes changed are written (or deleted, for a page gone)
+    assert report.written and len(report.written) <= report.rendered + 1
+    assert all((out / p).exists() or change == "delete-checkin" for p in report.written)
+
+
+def test_rebuild_after_config_and_template_change(tmp_path: Path) -> None:
+    site = make_site(
+        tmp_path / "site",
+        {
+            "okrsite.toml": '[site]\ntitle = "Acme OKRs"\ntheme = "mine"\n',
+            "themes/mine/theme.toml": 'extends = "default"\n',
+            "themes/mine/templates/footer.html": "<footer>mine v1</footer>\n",
+        },
+    )
+    out = tmp_path / "out"
+    builder = Builder(site, out, TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    assert tree(out) == reference(site, tmp_path / "ref", TODAY)
+    template = write(site, "themes/mine/templates/footer.html", "<footer>mine v2</footer>\n")
+    report = builder.rebuild([template])
+    assert report.ok and report.full
+    assert b"mine v2" in (out / "index.html").read_bytes()
+    assert tree(out) == reference(site, tmp_path / "ref", TODAY)
+    config = write(site, "okrsite.toml", '[site]\ntitle = "Acme Two"\ntheme = "mine"\n')
+    report = builder.rebuild([config])
+    assert report.ok and report.full
+    assert tree(out) == reference(site, tmp_path / "ref", TODAY)
+
+
+def test_rebuild_reports_errors_like_a_full_build_and_recovers(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    out = tmp_path / "out"
+    builder = Builder(site, out, TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    before = tree(out)
+    checkin = site / "content/cycles/2026-Q4/sales/2026-11-07.md"
+    good = checkin.read_text(encoding="utf-8")
+    checkin.write_text(good.replace("pipeline-value:", "pipeline-valu:"), encoding="utf-8")
+    broken = builder.rebuild([checkin])
+    assert not broken.ok and broken.written == []
+    assert [str(d) for d in broken.diagnostics] == diagnostics(site, TODAY)
+    assert any(d.code == "OKR018" for d in broken.diagnostics)
+    assert tree(out) == before  # output untouched
+    # a second, unrelated change while broken, then the fix: both must show
+    other = site / "content/cycles/2026-Q4/company/2026-11-10.md"
+    other.write_text(
+        other.read_text(encoding="utf-8").replace("value: 4}", "value: 3.5}"), encoding="utf-8"
+    )
+    assert not builder.rebuild([other]).ok
+    checkin.write_text(good.replace("320000", "330000"), encoding="utf-8")
+    fixed = builder.rebuild([checkin])
+    assert fixed.ok and not fixed.full
+    assert tree(out) == reference(site, tmp_path / "ref", TODAY)
+    # YAML that does not parse, then a deleted file
+    checkin.write_text("---\nupdates: [\n---\n", encoding="utf-8")
+    broken = builder.rebuild([checkin])
+    assert not broken.ok
+    assert [str(d) for d in broken.diagnostics] == diagnostics(site, TODAY)
+    checkin.unlink()
+    assert builder.rebuild([checkin]).ok
+    assert tree(out) == reference(site, tmp_path / "ref", TODAY)
+
+
+def test_rebuild_of_new_folder_and_editor_droppings(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    out = tmp_path / "out"
+    builder = Builder(site, out, TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    swap = write(site, "content/cycles/2026-Q4/sales/.2026-11-12.md.swp", "junk")
+    assert builder.rebuild([swap]).ok
+    new_cycle = write(
+        site,
+        "content/cycles/2026-Q3/sales.md",
+        """
+        ---
+        objectives:
+          - id: pipeline
+            title: Build a pipeline for the quarter
+            key_results:
+              - id: calls
+                title: Calls per week reach ten
+                start: 2
+                target: 10
+        ---
+        """,
+    )
+    report = builder.rebuild([new_cycle.parent, new_cycle])
+    assert report.ok
+    assert tree(out) == reference(site, tmp_path / "ref", TODAY)
+    shutil.rmtree(new_cycle.parent)
+    assert builder.rebuild([new_cycle.parent]).ok
+    assert tree(out) == reference(site, tmp_path / "ref", TODAY)
