@@ -13,6 +13,7 @@ loaders do not give:
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass, field
@@ -90,15 +91,32 @@ class _YamlProblem(Exception):
         self.line, self.code, self.message = line, code, message
 
 
+class _LineIndex:
+    """0-based line of a libyaml mark, counting only '\n' as editors do.
+
+    YAML also breaks lines at U+0085, U+2028 and U+2029, so libyaml's own line
+    numbers drift from what an author's editor shows after one of those."""
+
+    def __init__(self, text: str):
+        self.breaks = [match.start() for match in re.finditer("\n", text)]
+
+    def line(self, mark: yaml.Mark) -> int:
+        index = getattr(mark, "index", None)
+        if not isinstance(index, int) or index < 0:
+            return mark.line
+        return bisect.bisect_left(self.breaks, index)
+
+
 class _Builder:
     """Turns a composed node tree into YamlMap/YamlList/scalars."""
 
-    def __init__(self, line_offset: int):
+    def __init__(self, line_offset: int, text: str = ""):
         self.offset = line_offset
+        self.lines = _LineIndex(text)
         self.seen: set[int] = set()
 
     def line(self, node: yaml.Node) -> int:
-        return node.start_mark.line + self.offset
+        return self.lines.line(node.start_mark) + self.offset
 
     def check(self, node: yaml.Node, line: int | None = None) -> None:
         """Refuse aliases (shared nodes) and explicit tags, before any use of the node."""
@@ -184,7 +202,7 @@ def _event_depth(text: str) -> int | None:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    return event.start_mark.line
+                    return _LineIndex(text).line(event.start_mark)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
             elif isinstance(event, yaml.StreamEndEvent):
@@ -217,10 +235,11 @@ def load_yaml(text: str, path: str, first_line: int) -> tuple[object, list[Diagn
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = first_line + (mark.line if mark else 0)
+        at = _LineIndex(text).line(mark) if mark else 0
+        line = first_line + at
         problem = exc.problem or "invalid YAML"
         source_lines = text.split("\n")
-        if mark and mark.line < len(source_lines) and "\t" in source_lines[mark.line]:
+        if mark and at < len(source_lines) and "\t" in source_lines[at]:
             problem += " (a tab: YAML indents with spaces only)"
         context = f" {exc.context}" if exc.context else ""
         return None, [Diagnostic(path, line, "OKR004", f"YAML syntax error: {problem}{context}")]
@@ -235,7 +254,7 @@ def load_yaml(text: str, path: str, first_line: int) -> tuple[object, list[Diagn
     if node is None:
         return None, []
     try:
-        return _Builder(first_line).build(node), []
+        return _Builder(first_line, text).build(node), []
     except _YamlProblem as problem:
         return None, [Diagnostic(path, problem.line, problem.code, problem.message)]
 
