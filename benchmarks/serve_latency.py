@@ -62,15 +62,19 @@ CHROMIUM_ARGS = [
 ]
 
 # Stamp the first frame of every document (a reload makes a new one).
+# A page is updated either by a reload (a new document) or by the script
+# swapping in the new <body> (event "okrsite:updated").
 STAMP = """
-window.addEventListener('DOMContentLoaded', () => {
-  requestAnimationFrame(() => { window.__shownAt = performance.timeOrigin + performance.now(); });
+const stamp = () => requestAnimationFrame(() => {
+  window.__shownAt = performance.timeOrigin + performance.now();
 });
+window.addEventListener('DOMContentLoaded', stamp);
+document.addEventListener('okrsite:updated', stamp);
 """
 
-PROBE = """(expected) => {
+PROBE = """([expected, since]) => {
   if (!document.body || !document.body.innerText.includes(expected)) return null;
-  return window.__shownAt || -1;
+  return window.__shownAt > since ? window.__shownAt : -1;
 }"""
 
 
@@ -181,7 +185,7 @@ def measure(name: str, site: Path, teams: int, today: dt.date, args, browser) ->
             shown_at = None
             while time.monotonic() < deadline:
                 try:
-                    stamp = page.evaluate(PROBE, expected)
+                    stamp = page.evaluate(PROBE, [expected, t0])
                 except Exception:  # navigating: the old document is gone
                     stamp = None
                 if stamp and stamp > 0:

@@ -2,15 +2,17 @@
 // The preview server adds this script to the HTML it sends; it is never part
 // of a built site. data-build is the server's id (a new server means reload),
 // data-gen the build the page was served from, data-path the page's file.
+// After a rebuild that rewrote only this page's HTML the new <body> is
+// swapped in (event "okrsite:updated" on document); after anything wider
+// (assets, a full rebuild, a new server) the page reloads.
 (function () {
   "use strict";
   var me = document.currentScript;
   if (!me || !window.EventSource || !window.JSON) return;
+  var SELF = "/__okrsite__/livereload.js";
   var build = me.getAttribute("data-build");
   var gen = me.getAttribute("data-gen");
   var path = me.getAttribute("data-path");
-  var url = "/__okrsite__/events?gen=" + encodeURIComponent(gen) +
-    "&path=" + encodeURIComponent(path);
   var host = null;
   var source = null;
   var reloading = false;
@@ -83,13 +85,101 @@
     window.location.reload();
   }
 
+  // Everything in <head> but the title: stylesheets, metadata, scripts.
+  function headKey(doc) {
+    var parts = [];
+    var nodes = doc.head ? doc.head.children : [];
+    for (var i = 0; i < nodes.length; i++) {
+      if (nodes[i].tagName !== "TITLE") parts.push(nodes[i].outerHTML);
+    }
+    return parts.join("\n");
+  }
+
+  // Does this page load one of these output files (stylesheet, script, image)?
+  function usesAny(paths) {
+    if (!paths || !paths.length) return false;
+    var wanted = {};
+    for (var i = 0; i < paths.length; i++) wanted["/" + paths[i]] = true;
+    var nodes = document.querySelectorAll("link[rel~=stylesheet], link[rel~=icon], " +
+      "link[rel=preload], link[rel=modulepreload], script[src], img[src], source[src], " +
+      "video[src], audio[src], embed[src], object[data], iframe[src], image, use");
+    for (var j = 0; j < nodes.length; j++) {
+      var n = nodes[j];
+      var refs = [n.getAttribute("href"), n.getAttribute("src"), n.getAttribute("data"),
+        n.getAttribute("xlink:href")];
+      var set = n.getAttribute("srcset");
+      if (set) set.split(",").forEach(function (part) { refs.push(part.trim().split(/\s+/)[0]); });
+      for (var k = 0; k < refs.length; k++) {
+        if (!refs[k]) continue;
+        try {
+          var u = new URL(refs[k], window.location.href);
+          if (u.origin === window.location.origin && wanted[decodeURIComponent(u.pathname)]) {
+            return true;
+          }
+        } catch (e) { /* not a URL */ }
+      }
+    }
+    return false;
+  }
+
+  function ownScripts(doc) {
+    var scripts = doc.querySelectorAll("script");
+    var n = 0;
+    for (var i = 0; i < scripts.length; i++) {
+      if (scripts[i].getAttribute("src") !== SELF) n++;
+    }
+    return n;
+  }
+
+  // Only this page's HTML changed: fetch it and swap in the new <body>, which
+  // is quicker than a navigation and keeps the scroll position. Anything
+  // unusual (the page has scripts, its <head> changed, an error) reloads.
+  function swap() {
+    if (reloading) return;
+    if (!window.fetch || !window.DOMParser || ownScripts(document) > 0) {
+      reload();
+      return;
+    }
+    reloading = true;
+    if (source) source.close();
+    window.fetch(window.location.href, { cache: "no-store", credentials: "same-origin" })
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (!response.ok || type.indexOf("text/html") !== 0) throw new Error("not a page");
+        return response.text();
+      })
+      .then(function (text) {
+        var doc = new DOMParser().parseFromString(text, "text/html");
+        var tag = doc.querySelector('script[src="' + SELF + '"]');
+        if (!tag || tag.getAttribute("data-build") !== build || !doc.body ||
+            ownScripts(doc) > 0 || headKey(doc) !== headKey(document)) {
+          throw new Error("needs a reload");
+        }
+        var x = window.scrollX, y = window.scrollY;
+        document.title = doc.title;
+        document.body.replaceWith(document.adoptNode(doc.body));
+        host = null;  // the overlay left with the old body
+        window.scrollTo(x, y);
+        gen = tag.getAttribute("data-gen");
+        reloading = false;
+        connect();  // a stream for the new generation
+        document.dispatchEvent(new CustomEvent("okrsite:updated"));
+      })
+      .catch(function () {
+        window.location.reload();
+      });
+  }
+
   function connect() {
-    source = new EventSource(url);
+    source = new EventSource("/__okrsite__/events?gen=" + encodeURIComponent(gen) +
+      "&path=" + encodeURIComponent(path));
     source.onmessage = function (event) {
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
-      if (message.build !== build || message.reload) {
+      if (message.build !== build || message.hard || usesAny(message.assets)) {
         reload();
+      } else if (message.page) {
+        swap();
       } else if (message.ok) {
         hide();
       } else {

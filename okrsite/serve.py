@@ -13,11 +13,16 @@ Open pages learn about rebuilds through Server-Sent Events
 (`/__okrsite__/events`). The server injects one `<script>` into the HTML it
 sends (never into files on disk); it carries the server's build id, the
 generation the page was served at and the page's output path. After each
-rebuild every page gets a message saying whether *it* must reload: its own
-file was rewritten, an asset (CSS, JS, images) changed, or the rebuild was a
-full one. Pages nothing changed for keep their scroll position and state.
-A page served by an earlier server process sees a different build id when
-EventSource reconnects and reloads. When the build fails the message
+rebuild every page gets a message saying what changed *for it*, and acts:
+
+* its own HTML was rewritten: the script fetches the page and swaps in the
+  new <body> (no navigation: faster, keeps the scroll position); pages with
+  scripts of their own, or whose <head> changed, reload instead;
+* a file the page loads changed (stylesheet, script, image): it reloads;
+* a full rebuild (config, theme), or a new server process (another build
+  id, seen when EventSource reconnects after a restart): it reloads;
+* nothing it shows changed (another team's page, a feed, the JSON export):
+  it is left alone, so an author's other tabs keep their state. When the build fails the message
 carries the same `path:line: CODE message` lines `okrsite check` prints, and
 every page shows them in an overlay until a rebuild succeeds.
 
@@ -153,10 +158,13 @@ def url_host(host: str) -> str:
 class LiveState:
     """What open pages need to know, shared by the worker and the SSE streams.
 
-    `gen` counts published builds. `changed` maps an output path to the last
-    generation that rewrote it; `all_gen` is the last generation after which
-    every page must reload (full rebuild, changed asset, the first build).
+    `gen` counts published builds. `pages` maps an HTML output path to the last
+    generation that rewrote (or deleted) it, `assets` does the same for every
+    other output file, and `all_gen` is the last generation after which every
+    page must reload (the first build, a full rebuild).
     """
+
+    MAX_ASSETS = 200  # more changed assets than this: every page reloads
 
     def __init__(self) -> None:
         self.build_id = secrets.token_hex(8)
@@ -165,7 +173,8 @@ class LiveState:
         self.ok = True
         self.lines: list[str] = []
         self.summary = ""
-        self.changed: dict[str, int] = {}
+        self.pages: dict[str, int] = {}
+        self.assets: dict[str, int] = {}
         self.all_gen = 0
         self.closed = False
 
@@ -179,24 +188,38 @@ class LiveState:
             errors, warnings = counts(diagnostics)
             self.summary = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
             if report.ok:
-                assets = [p for p in written if not p.endswith((".html", ".htm"))]
-                if report.full or assets or self.gen == 1:
+                if report.full or self.gen == 1:
                     self.all_gen = self.gen
                 for path in written:
-                    self.changed[path] = self.gen
+                    kind = self.pages if path.endswith((".html", ".htm")) else self.assets
+                    kind[path] = self.gen
             self.cond.notify_all()
 
     def message(self, path: str, page_gen: int) -> dict[str, Any]:
-        """The event for a page showing output `path` as served at `page_gen`."""
+        """The event for a page showing output `path` as served at `page_gen`.
+
+        `page`: the page's own HTML changed since (the script swaps in the new
+        body); `assets`: other files that changed since (the script reloads if
+        the page uses one: a stylesheet, script or image); `hard`: reload
+        outright (full rebuild, or too many changes to list).
+        """
         with self.cond:
-            stale = self.all_gen > page_gen or self.changed.get(path, 0) > page_gen
+            everything = self.all_gen > page_gen
+            own = self.pages.get(path, 0) > page_gen
+            assets = sorted(p for p, g in self.assets.items() if g > page_gen)
+            if len(assets) > self.MAX_ASSETS:
+                everything, assets = True, []
+            ok = self.ok
             return {
                 "build": self.build_id,
                 "gen": self.gen,
-                "ok": self.ok,
-                "reload": bool(stale and self.ok),
+                "ok": ok,
+                "reload": bool((everything or own) and ok),
+                "hard": bool(everything and ok),
+                "page": bool(own and ok),
+                "assets": assets if ok else [],
                 "summary": self.summary,
-                "lines": self.lines if not self.ok else [],
+                "lines": self.lines if not ok else [],
             }
 
     def wait(self, seen: int, timeout: float) -> int:

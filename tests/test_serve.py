@@ -782,3 +782,26 @@ def test_in_process_stop_removes_its_temp_folder(tmp_path: Path) -> None:
     server.stop()
     assert not tmp.exists()
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_live_state_tells_each_page_what_to_do(tmp_path: Path) -> None:
+    state = serve_mod.LiveState()
+    out = tmp_path / "out"
+
+    def publish(written, ok=True, full=False):
+        state.publish(BuildReport(ok=ok, diagnostics=[], written=written, full=full), out)
+
+    publish(["index.html", "a/index.html", "assets/style.css"], full=True)  # gen 1
+    assert state.message("index.html", 1)["reload"] is False
+    assert state.message("index.html", 0)["hard"] is True  # served before the first build
+    publish(["a/index.html", "api/2026-Q4.json"])  # gen 2
+    a, home = state.message("a/index.html", 1), state.message("index.html", 1)
+    assert (a["page"], a["hard"], a["assets"]) == (True, False, ["api/2026-Q4.json"])
+    assert (home["page"], home["hard"], home["reload"]) == (False, False, False)
+    publish([], ok=False)  # gen 3: broken, nothing written
+    m = state.message("a/index.html", 1)
+    assert m["ok"] is False and m["reload"] is False and m["assets"] == []
+    publish([str(out / "index.html")])  # absolute paths are accepted too
+    assert state.message("index.html", 3)["page"] is True
+    publish([f"assets/{i}.png" for i in range(300)])  # too many to list: reload all
+    assert state.message("index.html", 4)["hard"] is True

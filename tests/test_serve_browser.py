@@ -60,12 +60,10 @@ def test_edit_break_fix_without_touching_the_browser(preview: PreviewServer, pag
     page.goto(preview.url + "cycles/2026-Q4/sales/")
     main = page.locator("main")
     expect(main).to_contain_text("320,000 USD")
-    page.evaluate("window.__untouched = true")
 
     # 1. Edit the team's check-in: the page shows the new value by itself.
     checkin.write_text(good.replace("320000", "345678"), encoding="utf-8")
     expect(main).to_contain_text("345,678 USD", timeout=WAIT)
-    assert page.evaluate("window.__untouched") is None  # it was the script that reloaded
 
     # 2. Break it: the overlay names the file, line and code, as `okrsite check` does.
     broken = good.replace("320000", "345678").replace("author: Dana Ruiz", "author: [Dana")
@@ -137,3 +135,96 @@ def test_pages_reload_after_a_server_restart(tmp_path: Path, page) -> None:
         assert page.evaluate("window.__untouched") is None
     finally:
         second.stop()
+
+
+class ScriptedBuilder:
+    """Each rebuild writes the next step's files: exact control of `written`."""
+
+    PAGE = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        '<link rel="stylesheet" href="/assets/style.css">'
+        '<link rel="alternate" type="application/atom+xml" href="/feed.atom">'
+        "</head><body><main><p id=text>{text}</p></main></body></html>"
+    )
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.steps: list[tuple[dict[str, str], bool]] = []
+
+    def _write(self, files: dict[str, str]) -> None:
+        for rel, text in files.items():
+            path = self.out_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+
+    def build(self):
+        from okrsite.incremental import BuildReport
+
+        files = {
+            "index.html": self.PAGE.format(title="Home", text="home v0"),
+            "other/index.html": self.PAGE.format(title="Other", text="other v0"),
+            "assets/style.css": "body { color: #111 }",
+            "feed.atom": "<feed/>",
+        }
+        self._write(files)
+        return BuildReport(ok=True, diagnostics=[], written=list(files), full=True)
+
+    def rebuild(self, changed):
+        from okrsite.incremental import BuildReport
+
+        files, full = self.steps.pop(0)
+        self._write(files)
+        return BuildReport(ok=True, diagnostics=[], written=list(files), full=full)
+
+
+def test_only_pages_that_changed_update(tmp_path: Path, browser) -> None:
+    site = make_site(tmp_path / "site")
+    out = tmp_path / "out"
+    builder = ScriptedBuilder(out)
+    server = PreviewServer(site, port=0, out_dir=out, builder=builder)
+    server.start_background()
+    context = browser.new_context()
+    try:
+        home, other = context.new_page(), context.new_page()
+        home.goto(server.url)
+        other.goto(server.url + "other/")
+        for p in (home, other):
+            p.evaluate("window.__marker = 1")
+
+        def save(files: dict[str, str], full: bool = False) -> None:
+            builder.steps.append((files, full))
+            touched = site / "content/teams/sales.md"
+            touched.write_text(touched.read_text() + "\n", encoding="utf-8")
+            assert server.rebuilder.wait_idle(quiet=0.3)
+
+        def marker(p) -> int | None:
+            return p.evaluate("window.__marker")
+
+        # Only home's HTML changed: home gets the new body in place, other is left alone.
+        save({"index.html": builder.PAGE.format(title="Home 1", text="home v1")})
+        expect(home.locator("#text")).to_have_text("home v1", timeout=WAIT)
+        expect(home).to_have_title("Home 1")
+        assert marker(home) == 1  # swapped, not reloaded
+        other.wait_for_timeout(300)
+        assert marker(other) == 1
+        expect(other.locator("#text")).to_have_text("other v0")
+
+        # A file no page loads (a feed): nothing happens anywhere.
+        save({"feed.atom": "<feed>1</feed>"})
+        home.wait_for_timeout(300)
+        assert marker(home) == 1 and marker(other) == 1
+
+        # The stylesheet both use: both reload.
+        save({"assets/style.css": "body { color: #222 }"})
+        home.wait_for_function("window.__marker === undefined", timeout=WAIT)
+        other.wait_for_function("window.__marker === undefined", timeout=WAIT)
+        for p in (home, other):
+            p.evaluate("window.__marker = 2")
+
+        # A full rebuild: everything reloads, even with nothing listed.
+        save({}, full=True)
+        home.wait_for_function("window.__marker === undefined", timeout=WAIT)
+        other.wait_for_function("window.__marker === undefined", timeout=WAIT)
+    finally:
+        context.close()
+        server.stop()
