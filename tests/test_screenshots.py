@@ -37,3 +37,29 @@ def test_screenshots(browser, scheme: str) -> None:
                 assert overflow <= 0, f"{rel} scrolls sideways at {width}px ({overflow}px)"
         finally:
             context.close()
+
+
+@pytest.mark.browser
+def test_cycle_page_prints_as_a_clean_report(browser) -> None:
+    """Print media hides navigation, search, switcher and folds; the report stays."""
+    site = built_example()
+    OUT.mkdir(exist_ok=True)
+    context = browser.new_context(color_scheme="dark")  # print must not inherit dark colours
+    try:
+        page = context.new_page()
+        page.goto((site / "cycles/2026-Q3/index.html").as_uri())
+        page.emulate_media(media="print")
+        hidden = page.evaluate(
+            """() => ['.site-nav', '.search-form', '.switcher', '.foot', '.actions']
+                .map(s => getComputedStyle(document.querySelector(s)).display)"""
+        )
+        assert hidden == ["none"] * 5
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") in (
+            "rgb(255, 255, 255)",
+            "rgba(0, 0, 0, 0)",
+        )
+        assert page.locator("h2#final-checkins").is_visible()
+        page.pdf(path=str(OUT / "cycle-2026-Q3-print.pdf"), format="A4")
+        page.screenshot(path=str(OUT / "cycle-2026-Q3-print.png"), full_page=True)
+    finally:
+        context.close()
