@@ -26,6 +26,7 @@ from okrsite.gitinfo import NO_GIT, GitData, page_sources
 from okrsite.markup import MarkdownRenderer
 from okrsite.model import Model
 from okrsite.rollup import CycleRollup, current_cycle, score_band
+from okrsite.schema import id_problem
 
 
 @dataclass(frozen=True)
@@ -205,10 +206,14 @@ def theme_dirs(site_dir: Path, name: str) -> list[Path]:
     """The theme and its ancestors (`extends` in theme.toml), most specific first."""
     chain: list[Path] = []
     while name:
+        if not isinstance(name, str) or id_problem(name):  # never a path: no "../", no "/"
+            raise ThemeError(f"theme name {name!r} {id_problem(str(name)) or 'must be text'}")
         candidates = [site_dir / "themes" / name, builtin_themes_dir() / name]
         folder = next((c for c in candidates if (c / "templates").is_dir()), None)
         if folder is None:
             raise ThemeError(f"theme {name!r} not found in themes/ or among the built-in themes")
+        if folder == candidates[0] and not folder.resolve().is_relative_to(site_dir.resolve()):
+            raise ThemeError(f"theme {name!r} is a symbolic link out of the site; copy it in")
         if folder in chain:
             raise ThemeError(f"theme {name!r} extends itself")
         chain.append(folder)
@@ -221,7 +226,7 @@ def _theme_parent(folder: Path) -> str:
     if not meta.is_file():
         return ""
     try:
-        return str(tomllib.loads(meta.read_text(encoding="utf-8")).get("extends", ""))
+        return tomllib.loads(meta.read_text(encoding="utf-8")).get("extends", "")
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ThemeError(f"{meta}: {exc}") from exc
 
