@@ -9,6 +9,7 @@ A few cases also run `okrsite build`, and some run as real subprocesses.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from okrsite.cli import main
+from okrsite.diagnostics import CODES
 from tests.sites import TODAY, make_site, tree
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
@@ -304,3 +306,38 @@ def record_all() -> None:  # pragma: no cover - a maintainer's tool
             for row in err.getvalue().splitlines():
                 if not row.startswith("okrsite check:"):
                     print(row)
+
+
+# --- every command, and the last-resort guard -------------------------------------
+
+
+@pytest.mark.parametrize("case", [c for c in cases() if c != "unreadable-as-nobody"])
+def test_export_never_crashes(case: str, tmp_path: Path, capsys) -> None:
+    expected = read_expected(case)
+    site, _ = build_case(case, tmp_path / "site")
+    status = main(["export", "--site", str(site), "--today", str(TODAY), "--cycle", "2026-Q4"])
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    assert "Traceback" not in output and "internal error" not in output, output
+    has_errors = any(CODES[code].severity == "error" for _, code, _ in expected.lines)
+    assert status == (1 if has_errors else 0), output[-2000:]
+    if not has_errors:
+        assert json.loads(captured.out)["cycle"]["id"] == "2026-Q4"
+
+
+def test_internal_error_is_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A bug (here: a stage that raises) prints one line and exits 1, no traceback."""
+    import okrsite.cli
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(okrsite.cli, "check_site", broken)
+    site = make_site(tmp_path / "site")
+    assert main(["check", "--site", str(site)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("okrsite: internal error at test_bad_inputs.py:")
+    assert "ValueError: boom" in err and "Traceback" not in err and err.count("\n") == 1
+    monkeypatch.setenv("OKRSITE_DEBUG", "1")
+    with pytest.raises(ValueError, match="boom"):
+        main(["check", "--site", str(site)])
