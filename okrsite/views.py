@@ -228,6 +228,31 @@ def checkins_of_team(model: Model, team_id: str) -> list[CheckIn]:
     return sorted(found, key=lambda c: (-c.date.toordinal(), c.cycle))
 
 
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MARKS = re.compile(r"(\*\*|__|\*|`|~~|<[^>]*>)")
+
+
+def excerpt(body: str, limit: int = 280) -> str:
+    """The first paragraph of a Markdown body as plain text, cut at a word: for lists.
+
+    Plain text (the template escapes it), so a timeline of hundreds of check-ins
+    stays light; the full narrative is on the check-in's own page.
+    """
+    for block in re.split(r"\n\s*\n", body.strip()):
+        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+        if not lines or all(ln.startswith(("#", "---", "```")) for ln in lines):
+            continue
+        text = " ".join(re.sub(r"^(#+|>|[-*+]|\d+\.)\s+", "", ln) for ln in lines)
+        text = _MARKS.sub("", _LINK.sub(r"\1", _IMAGE.sub(r"\1", text)))
+        text = re.sub(r"\s+", " ", text).strip()
+        if len(text) <= limit:
+            return text
+        cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:.")
+        return cut + "…"
+    return ""
+
+
 def final_checkins(model: Model, cycle_id: str) -> list[CheckIn]:
     """Each team's last check-in of a cycle, in team order: a closed cycle's narratives."""
     found = []
