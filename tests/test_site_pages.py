@@ -370,3 +370,11 @@ def test_pages_that_change_declare_it_in_their_deps(tmp_path, change):
         if not deps & keys:
             dishonest.append(f"{p} changed but depends only on {sorted(deps)}")
     assert not dishonest, "\n".join(dishonest)
+
+
+def test_timeline_excerpts_are_plain_text_first_paragraphs():
+    body = "# Week 3\n\n**Overall:** [pipeline](https://x) is `on track`,\nclose rate at risk.\n\n- more"
+    assert views.excerpt(body) == "Overall: pipeline is on track, close rate at risk."
+    long = views.excerpt("word " * 200, limit=50)
+    assert long.endswith("…") and len(long) <= 51
+    assert views.excerpt("") == ""
