@@ -71,7 +71,10 @@ def make_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="preview the site; pages reload on every save")
     _common(serve, strict=False)
     serve.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only; any other "
+        "address opens the preview to the network and turns off the Host-header check)",
     )
     serve.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0: any)")
     serve.add_argument("--open", action="store_true", help="open the site in a web browser")
