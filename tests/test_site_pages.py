@@ -378,3 +378,22 @@ def test_timeline_excerpts_are_plain_text_first_paragraphs():
     long = views.excerpt("word " * 200, limit=50)
     assert long.endswith("…") and len(long) <= 51
     assert views.excerpt("") == ""
+
+
+@pytest.mark.parametrize("today", ["2026-06-15", "2026-09-01", "2027-02-01"])
+def test_every_phase_renders(tmp_path, today):
+    """Before any cycle, with one running and one not started, and after all have closed."""
+    import datetime as dt
+
+    site = make_site(tmp_path / "site", RICH)
+    out = tmp_path / "out"
+    date = dt.date.fromisoformat(today)
+    result = build_site(site, out, date)
+    assert result.published, result.diagnostics
+    dashboard = read(out, "index.html")
+    q4 = read(out, "cycles/2026-Q4/sales/objectives/pipeline/index.html")
+    if today == "2027-02-01":
+        assert "Pace applies while a cycle runs" in dashboard and "closed" in dashboard
+        assert "The cycle is closed" in q4 and "score-" in q4
+    else:
+        assert "The cycle has not started" in q4 and "not started" in q4
