@@ -100,6 +100,7 @@ class BuildReport:
     diagnostics: list[Diagnostic]
     written: list[str] = field(default_factory=list)  # output paths (re)written or deleted
     rendered: int = 0
+    rendered_paths: list[str] = field(default_factory=list)  # when not `full`
     duration: float = 0.0
     full: bool = True
     pages: int = 0  # output files of the site
@@ -429,6 +430,7 @@ class Builder:
         report.ok = True
         report.written = written
         report.rendered = len(specs) if selected is None else len(selected)
+        report.rendered_paths = [] if selected is None else [s.path for s in selected]
         report.pages = len(manifest)
         report.bytes = sum(size for _, _, size in manifest.values())
         return report

@@ -1,0 +1,269 @@
+"""Dependency tracking: which pages a change re-renders, and the caches behind it.
+
+A check-in re-renders its team's pages in its cycle, the pages of every team
+above it, the cycle's pages, dashboards and exports: not every page. Output
+equality with a cold build is tests/test_perf_equivalence.py's job.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from okrsite.cache import DiskCache, load_sources
+from okrsite.incremental import Builder, Shape, affected_keys
+from okrsite.load import discover
+from okrsite.model import Cycle
+from tests.sites import TODAY, make_site
+
+Q4 = Cycle("2026-Q4", TODAY.replace(month=10, day=1), TODAY.replace(month=12, day=31))
+
+# company → sales → sales-eu, and company → product: a second branch
+TREE = {
+    "content/teams/sales-eu.md": """
+        ---
+        name: Sales Europe
+        parent: sales
+        lead: Mia Berg
+        ---
+    """,
+    "content/teams/product.md": """
+        ---
+        name: Product
+        parent: company
+        lead: Kai Ito
+        ---
+    """,
+    "content/cycles/2026-Q4/sales-eu.md": """
+        ---
+        objectives:
+          - id: europe
+            title: Win Europe
+            aligns_to: sales/pipeline
+            key_results:
+              - id: eu-deals
+                title: Deals closed in Europe reach twelve
+                start: 0
+                target: 12
+              - id: eu-partners
+                title: Partners signed in Europe reach four
+                start: 0
+                target: 4
+        ---
+    """,
+    "content/cycles/2026-Q4/sales-eu/2026-11-12.md": """
+        ---
+        updates:
+          eu-deals: {value: 5}
+        ---
+        Good week.
+    """,
+    "content/cycles/2026-Q4/product.md": """
+        ---
+        objectives:
+          - id: delight
+            title: Delight our users
+            aligns_to: company/revenue
+            key_results:
+              - id: nps
+                title: Net promoter score rises to fifty
+                start: 20
+                target: 50
+              - id: tickets
+                title: Support tickets per week fall to forty
+                start: 90
+                target: 40
+        ---
+    """,
+}
+
+
+def shape(**parents: str | None) -> Shape:
+    teams = {tid: (tid.title(), parent, None, ()) for tid, parent in parents.items()}
+    return Shape(teams, {"2026-Q4": Q4}, {})
+
+
+def test_checkin_keys_reach_every_team_above() -> None:
+    tree = shape(company=None, sales="company", **{"sales-eu": "sales", "product": "company"})
+    keys = affected_keys(["content/cycles/2026-Q4/sales-eu/2026-11-12.md"], tree, tree)
+    assert keys is not None
+    for team in ("sales-eu", "sales", "company"):
+        assert {f"team:2026-Q4/{team}", f"team:*/{team}"} <= keys
+    assert {"*", "cycle:2026-Q4", "checkins:2026-Q4/sales-eu", "own:2026-Q4/sales-eu"} <= keys
+    assert "team:2026-Q4/product" not in keys and "team:*/product" not in keys
+    assert "titles:2026-Q4" not in keys  # a check-in never changes titles
+
+
+def test_okr_file_changes_titles_and_old_and_new_parents() -> None:
+    old = shape(company=None, sales="company", product="company", x="sales")
+    new = shape(company=None, sales="company", product="company", x="product")
+    keys = affected_keys(["content/cycles/2026-Q4/x.md"], old, new)
+    assert keys is not None and "titles:2026-Q4" in keys
+    assert {"team:2026-Q4/sales", "team:2026-Q4/product", "team:2026-Q4/company"} <= keys
+
+
+def test_team_changes() -> None:
+    tree = shape(company=None, sales="company")
+    body_only = affected_keys(["content/teams/sales.md"], tree, tree)
+    assert body_only == {"*", "team:*/sales", "team:2026-Q4/sales"}
+    renamed = shape(company=None, sales="company")
+    renamed.teams["sales"] = ("Revenue", "company", None, ())
+    assert affected_keys(["content/teams/sales.md"], tree, renamed) is None
+    assert affected_keys(["content/teams/new.md"], tree, shape(**tree.teams, new="company")) is None
+
+
+def test_new_cycle_or_moved_person_page_renders_everything() -> None:
+    tree = shape(company=None)
+    more = Shape(tree.teams, {**tree.cycles, "2027-Q1": Q4}, {})
+    assert affected_keys(["content/cycles/2027-Q1/company.md"], tree, more) is None
+    old = Shape(tree.teams, tree.cycles, {"Ana": "ana"})
+    new = Shape(tree.teams, tree.cycles, {"Ana": "ana-2", "Ána": "ana"})
+    assert affected_keys([], old, new) is None
+
+
+def test_files_outside_content_only_touch_site_wide_pages() -> None:
+    tree = shape(company=None)
+    assert affected_keys(["README.md", "content/stray.md"], tree, tree) == {"*"}
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return make_site(tmp_path / "site", TREE)
+
+
+def rebuilt(builder: Builder, path: Path, old: str, new: str) -> list[str]:
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    report = builder.rebuild([path])
+    assert report.ok, [str(d) for d in report.diagnostics]
+    assert not report.full
+    return report.rendered_paths
+
+
+def test_checkin_rerenders_its_team_ancestors_dashboards_exports_not_everything(
+    site: Path, tmp_path: Path
+) -> None:
+    builder = Builder(site, tmp_path / "out", TODAY, cache=False, jobs=1)
+    first = builder.build()
+    assert first.ok and first.full
+    checkin = site / "content/cycles/2026-Q4/sales-eu/2026-11-12.md"
+    paths = set(rebuilt(builder, checkin, "value: 5", "value: 6"))
+    expected = {
+        "cycles/2026-Q4/sales-eu/checkins/2026-11-12/index.html",  # the check-in
+        "cycles/2026-Q4/sales-eu/index.html",  # its team in the cycle
+        "cycles/2026-Q4/sales-eu/key-results/eu-deals/index.html",  # its key results
+        "cycles/2026-Q4/sales-eu/objectives/europe/index.html",  # its objective
+        "teams/sales-eu/index.html",  # its team
+        "cycles/2026-Q4/sales/index.html",  # the teams above: subtree progress
+        "cycles/2026-Q4/company/index.html",
+        "teams/sales/index.html",
+        "teams/company/index.html",
+        "index.html",  # dashboards and indexes
+        "cycles/2026-Q4/index.html",
+        "api/2026-Q4.json",  # exports
+        "api/2026-Q4.csv",
+        "feed.xml",
+    }
+    assert expected <= paths, expected - paths
+    unaffected = {
+        "cycles/2026-Q4/product/index.html",
+        "teams/product/index.html",
+        "cycles/2026-Q4/product/key-results/nps/index.html",
+        "cycles/2026-Q4/sales/checkins/2026-11-07/index.html",
+    }
+    assert not unaffected & paths, unaffected & paths
+    assert len(paths) < first.rendered
+
+
+def test_okr_file_rerenders_pages_naming_goals(site: Path, tmp_path: Path) -> None:
+    builder = Builder(site, tmp_path / "out", TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    okrs = site / "content/cycles/2026-Q4/sales-eu.md"
+    paths = set(rebuilt(builder, okrs, "title: Win Europe", "title: Win all of Europe"))
+    # sales' page lists what supports its objective: it names sales-eu's objective
+    assert "cycles/2026-Q4/sales/index.html" in paths
+    assert "cycles/2026-Q4/sales-eu/objectives/europe/index.html" in paths
+    assert "teams/product/index.html" not in paths
+
+
+def test_team_charter_rerenders_that_team_only(site: Path, tmp_path: Path) -> None:
+    builder = Builder(site, tmp_path / "out", TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    team = site / "content/teams/product.md"
+    team.write_text(team.read_text(encoding="utf-8") + "We build the product.\n")
+    report = builder.rebuild([team])
+    assert report.ok and not report.full
+    assert "teams/product/index.html" in report.rendered_paths
+    assert "teams/sales/index.html" not in report.rendered_paths
+    assert "cycles/2026-Q4/sales-eu/index.html" not in report.rendered_paths
+
+
+def test_unchanged_bytes_are_not_rewritten(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    builder = Builder(site, out, TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    untouched = out / "teams/product/index.html"
+    before = untouched.stat().st_ino
+    checkin = site / "content/cycles/2026-Q4/sales-eu/2026-11-12.md"
+    checkin.write_text(checkin.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    report = builder.rebuild([checkin])
+    assert report.ok
+    assert "cycles/2026-Q4/sales-eu/checkins/2026-11-12/index.html" in report.written
+    assert "teams/product/index.html" not in report.written
+    assert untouched.stat().st_ino == before
+    # saving a file without changing it renders but writes nothing
+    checkin.write_text(checkin.read_text(encoding="utf-8"), encoding="utf-8")
+    assert builder.rebuild([checkin]).written == []
+
+
+def test_records_are_reused_by_signature_then_by_digest(site: Path) -> None:
+    paths, _ = discover(site)
+    first, misses = load_sources(site, paths, {}, "sanitize")
+    assert misses == paths
+    again, misses = load_sources(site, paths, first, "sanitize")
+    assert misses == [] and all(again[p] is first[p] for p in paths)
+    touched = site / paths[0]
+    os.utime(touched, ns=(1, 1))  # new signature, same bytes
+    third, misses = load_sources(site, paths, again, "sanitize")
+    assert misses == [paths[0]]
+    assert third[paths[0]].result is first[paths[0]].result  # not parsed again
+
+
+def test_disk_cache_round_trip_and_corruption(site: Path, tmp_path: Path) -> None:
+    disk = DiskCache(site)
+    assert disk.load() == {}
+    assert Builder(site, tmp_path / "out", TODAY).build().ok
+    state = disk.load()
+    assert set(state["records"]) == set(discover(site)[0])
+    assert (site / ".okrsite-cache/.gitignore").read_text().strip().endswith("*")
+    disk.path.write_bytes(b"\x80\x05garbage")
+    assert disk.load() == {}
+
+
+def test_rebuilds_never_run_concurrently(site: Path, tmp_path: Path) -> None:
+    builder = Builder(site, tmp_path / "out", TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    checkin = site / "content/cycles/2026-Q4/sales-eu/2026-11-12.md"
+    active, overlaps, reports = [0], [], []
+    stages = builder._stages
+
+    def watched(*args):
+        active[0] += 1
+        overlaps.append(active[0])
+        try:
+            return stages(*args)
+        finally:
+            active[0] -= 1
+
+    builder._stages = watched  # type: ignore[method-assign]
+    threads = [
+        threading.Thread(target=lambda: reports.append(builder.rebuild([checkin])))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert max(overlaps) == 1 and all(r.ok for r in reports)
