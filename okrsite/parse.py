@@ -98,12 +98,15 @@ class _LineIndex:
     numbers drift from what an author's editor shows after one of those."""
 
     def __init__(self, text: str):
+        self.size = len(text)
+        self.other_breaks = sum(text.count(c) for c in "\x85\u2028\u2029")
         self.breaks = [match.start() for match in re.finditer("\n", text)]
 
     def line(self, mark: yaml.Mark) -> int:
         index = getattr(mark, "index", None)
-        if not isinstance(index, int) or index < 0:
-            return mark.line
+        if not isinstance(index, int) or not 0 <= index < self.size:
+            # The end of the stream: libyaml's own count, less the breaks we don't count.
+            return max(0, mark.line - self.other_breaks)
         return bisect.bisect_left(self.breaks, index)
 
 
