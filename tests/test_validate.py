@@ -155,7 +155,7 @@ PARTNER = """\
         ),
         pytest.param(
             {"content/cycles/2026-q4/sales.md": okr_file(PARTNER)},
-            "content/cycles/2026-q4/sales.md: OKR022 cycle '2026-q4' is neither a standard id",
+            "content/cycles/2026-q4/sales.md:1: OKR022 cycle '2026-q4' is neither a standard id",
             id="undeclared-cycle",
         ),
         pytest.param(
@@ -179,7 +179,7 @@ PARTNER = """\
         ),
         pytest.param(
             {"content/sales.md": "---\nname: Sales\n---\n"},
-            "content/sales.md: OKR025 unexpected place",
+            "content/sales.md:1: OKR025 unexpected place",
             id="wrong-folder",
         ),
     ],
