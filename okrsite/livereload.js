@@ -142,6 +142,7 @@
     }
     reloading = true;
     if (source) source.close();
+    source = null;
     window.fetch(window.location.href, { cache: "no-store", credentials: "same-origin" })
       .then(function (response) {
         var type = response.headers.get("Content-Type") || "";
@@ -162,7 +163,7 @@
         window.scrollTo(x, y);
         gen = tag.getAttribute("data-gen");
         reloading = false;
-        connect();  // a stream for the new generation
+        if (!document.hidden) connect();  // a stream for the new generation
         document.dispatchEvent(new CustomEvent("okrsite:updated"));
       })
       .catch(function () {
@@ -171,9 +172,10 @@
   }
 
   function connect() {
-    source = new EventSource("/__okrsite__/events?gen=" + encodeURIComponent(gen) +
+    var es = new EventSource("/__okrsite__/events?gen=" + encodeURIComponent(gen) +
       "&path=" + encodeURIComponent(path));
-    source.onmessage = function (event) {
+    source = es;
+    es.onmessage = function (event) {
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
       if (message.build !== build || message.hard || usesAny(message.assets)) {
@@ -186,14 +188,29 @@
         show(message);
       }
     };
-    source.onerror = function () {
+    es.onerror = function () {
       // EventSource retries by itself after network errors; if it gave up
       // (an error response while the server restarts), start over.
-      if (source.readyState === EventSource.CLOSED && !reloading) {
-        window.setTimeout(connect, 1000);
+      if (es.readyState === EventSource.CLOSED && source === es && !reloading) {
+        source = null;
+        window.setTimeout(function () {
+          if (!source && !reloading && !document.hidden) connect();
+        }, 1000);
       }
     };
   }
 
-  connect();
+  // Browsers allow only six HTTP/1.1 connections per server, and every open
+  // stream holds one: tabs in the background let theirs go and catch up (swap,
+  // reload or overlay) as soon as they are shown again.
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) {
+      if (source) source.close();
+      source = null;
+    } else if (!source && !reloading) {
+      connect();
+    }
+  });
+
+  if (!document.hidden) connect();
 })();

@@ -228,3 +228,21 @@ def test_only_pages_that_changed_update(tmp_path: Path, browser) -> None:
     finally:
         context.close()
         server.stop()
+
+
+def test_hidden_tabs_let_go_of_their_stream_and_catch_up(preview: PreviewServer, page) -> None:
+    page.goto(preview.url + "cycles/2026-Q4/sales/")
+    main = page.locator("main")
+    expect(main).to_contain_text("320,000 USD")
+    visibility = """(hidden) => {
+      Object.defineProperty(document, 'hidden', {value: hidden, configurable: true});
+      document.dispatchEvent(new Event('visibilitychange'));
+    }"""
+    page.evaluate(visibility, True)
+    checkin = preview.site_dir / CHECKIN
+    checkin.write_text(checkin.read_text().replace("320000", "333333"), encoding="utf-8")
+    assert preview.rebuilder.wait_idle()
+    page.wait_for_timeout(500)
+    expect(main).to_contain_text("320,000 USD")  # no stream while hidden
+    page.evaluate(visibility, False)
+    expect(main).to_contain_text("333,333 USD", timeout=WAIT)
