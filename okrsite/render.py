@@ -51,6 +51,7 @@ class PageSpec:
       "*"              anything in the site (dashboards, indexes, feeds)
       "cycle:C"        anything in cycle C
       "team:C/T"       team T's numbers in cycle C (its OKRs, check-ins, teams below)
+      "own:C/T"        team T's own OKRs and check-ins in C (not the teams below)
       "team:*/T"       team T's numbers in any cycle
       "checkins:C/T"   the list of T's check-ins in C (prev/next links)
       "titles:C"       ids, titles, owners and alignment of objectives and KRs in C
@@ -102,8 +103,17 @@ def _page_specs(model: Model, current: str | None) -> list[PageSpec]:
         PageSpec(urls.NOT_FOUND, "404.html", {"link_base": model.config.base_url}),
     ]
     for person in views.people(model).values():
-        # What a person owns can change in any file (owners default to leads).
-        specs.append(PageSpec(urls.person_page(person.slug), "person.html", {"name": person.name}))
+        # What a person owns can change in any file (owners default to leads): the
+        # page shows the numbers of what they own and the check-ins they wrote. A
+        # rebuild re-renders it by its old and its new deps, so gaining or losing an
+        # item is seen; a team file's lead change re-renders everything anyway.
+        deps = {f"own:{c}/{t}" for c, t, *_ in person.objectives + person.key_results}
+        deps |= {f"checkins:{ch.cycle}/{ch.team}" for ch in person.checkins}
+        specs.append(
+            PageSpec(
+                urls.person_page(person.slug), "person.html", {"name": person.name}, frozenset(deps)
+            )
+        )
     every_cycle_checkins = {f"checkins:{c}/" for c in model.cycles}
     for team_id in model.teams:
         specs.append(
@@ -159,7 +169,8 @@ def _page_specs(model: Model, current: str | None) -> list[PageSpec]:
                     urls.objective_page(cycle_id, team_id, objective.id),
                     "objective.html",
                     {"cycle_id": cycle_id, "team_id": team_id, "objective": objective},
-                    _team_keys(cycle_id, team_id) | {f"titles:{cycle_id}"},
+                    # Its own numbers only: the teams below change its page's nothing.
+                    frozenset({f"own:{cycle_id}/{team_id}", f"titles:{cycle_id}"}),
                 )
             )
             for kr in objective.key_results:
@@ -173,7 +184,7 @@ def _page_specs(model: Model, current: str | None) -> list[PageSpec]:
                             "objective": objective,
                             "kr": kr,
                         },
-                        _team_keys(cycle_id, team_id) | {f"checkins:{cycle_id}/{team_id}"},
+                        frozenset({f"own:{cycle_id}/{team_id}", f"checkins:{cycle_id}/{team_id}"}),
                     )
                 )
     for (cycle_id, team_id), checkins in model.checkins.items():
