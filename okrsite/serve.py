@@ -799,7 +799,11 @@ class PreviewServer:
         if self.watcher is not None:
             self.watcher.stop()
         self.state.close()
-        self.rebuilder.stop()
+        self.rebuilder.stop(timeout=1.0)
+        if self.rebuilder.is_alive():
+            # Deleting the output under a running build could leave files behind.
+            self._say("okrsite serve: waiting for the running rebuild to finish...")
+            self.rebuilder.join(timeout=60)
         if self._thread is not None:
             self.httpd.shutdown()
             self._thread.join(timeout=10)

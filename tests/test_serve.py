@@ -805,3 +805,36 @@ def test_live_state_tells_each_page_what_to_do(tmp_path: Path) -> None:
     assert state.message("index.html", 3)["page"] is True
     publish([f"assets/{i}.png" for i in range(300)])  # too many to list: reload all
     assert state.message("index.html", 4)["hard"] is True
+
+
+def test_stop_waits_for_a_running_rebuild_before_removing_the_output(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    finished = threading.Event()
+
+    class Slow:
+        def __init__(self) -> None:
+            self.out_dir: Path | None = None
+
+        def build(self) -> BuildReport:
+            return BuildReport(ok=True, diagnostics=[], written=[])
+
+        def rebuild(self, changed) -> BuildReport:
+            time.sleep(1.5)
+            assert self.out_dir is not None
+            self.out_dir.mkdir(parents=True, exist_ok=True)  # as a publish would
+            (self.out_dir / "late.html").write_text("late")
+            finished.set()
+            return BuildReport(ok=True, diagnostics=[], written=["late.html"])
+
+    slow = Slow()
+    server = PreviewServer(site, port=0, builder=slow)
+    slow.out_dir = server.out_dir
+    server.start_background()
+    time.sleep(0.2)
+    (site / "content/teams/sales.md").write_text("x")
+    deadline = time.monotonic() + 10
+    while not server.rebuilder.busy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server.stop()
+    assert finished.is_set()
+    assert not server.out_dir.parent.exists()
