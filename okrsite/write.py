@@ -65,6 +65,38 @@ def find_collisions(files: list[OutputFile]) -> list[tuple[str, str]]:
     return sorted(clashes)
 
 
+SITE_MARKERS = ("okrsite.toml", "content", ".git", ".hg", ".svn")
+
+
+def refuse_unsafe_output(out_dir: Path) -> None:
+    """Publishing replaces the whole output folder and deletes the old one, so the
+    output must never be a folder that holds anything else: the site itself (its
+    content!), a repository, the home or root folder, a folder holding the current
+    one, or any non-empty folder that is not an earlier okrsite output."""
+    out_dir = Path(os.path.abspath(out_dir))
+    resolved = out_dir.resolve()
+    why = None
+    if resolved == Path(resolved.anchor) or resolved == Path.home().resolve():
+        why = "is the root or home folder"
+    elif Path.cwd().resolve().is_relative_to(resolved):
+        why = "holds the current folder"
+    elif resolved.is_dir():
+        if any((resolved / marker).exists() for marker in SITE_MARKERS):
+            why = "is a site or repository folder (it has okrsite.toml, content/ or .git)"
+        else:
+            try:
+                names = {p.name for p in resolved.iterdir()}
+            except OSError as exc:
+                raise PublishError(f"cannot read {out_dir}: {exc.strerror or exc}") from exc
+            if names and "index.html" not in names:
+                why = "is not empty and holds no index.html, so it is no earlier okrsite output"
+    if why:
+        raise PublishError(
+            f"refusing to replace {out_dir}: it {why}; building replaces the whole output "
+            "folder, so choose an empty or new folder with --out"
+        )
+
+
 def _lock_path(out_dir: Path) -> Path:
     return out_dir.parent / f".{out_dir.name}.lock"
 
@@ -153,6 +185,7 @@ def staged(out_dir: Path, paths: list[str], *, clone: bool = False) -> Iterator[
             path=a,
         )
     out_dir = out_dir.absolute()
+    refuse_unsafe_output(out_dir)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -384,3 +384,55 @@ def test_in_process_builds_are_identical(tmp_path: Path) -> None:
     second = build_site(site, tmp_path / "two", TODAY)
     assert first.published and second.published
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+# --- the output folder must never be something else -----------------------------------
+
+
+def test_output_folder_that_is_the_site_is_refused(tmp_path: Path, capsys) -> None:
+    """`okrsite build --site s --out s` once swapped the site away and deleted it."""
+    site = make_site(tmp_path / "site")
+    before = tree(site)
+    status = main(["build", "--site", str(site), "--out", str(site), "--today", str(TODAY)])
+    err = capsys.readouterr().err
+    assert status == 1 and "refusing to replace" in err and "holds the site" in err, err
+    assert tree(site) == before
+
+
+def test_output_folder_holding_the_site_is_refused(tmp_path: Path, capsys) -> None:
+    site = make_site(tmp_path / "outer" / "site")
+    (tmp_path / "outer" / "index.html").write_text("looks like an output")
+    before = tree(tmp_path / "outer")
+    out = tmp_path / "outer"
+    status = main(["build", "--site", str(site), "--out", str(out), "--today", str(TODAY)])
+    err = capsys.readouterr().err
+    assert status == 1 and "holds the site" in err, err
+    assert tree(tmp_path / "outer") == before
+
+
+@pytest.mark.parametrize(
+    ("layout", "why"),
+    [
+        ({"notes.txt": "my notes"}, "no index.html"),
+        ({".git/HEAD": "ref: refs/heads/main\n", "index.html": "x"}, "repository"),
+        ({"content/x.md": "x", "index.html": "x"}, "site or repository"),
+    ],
+)
+def test_foreign_output_folders_are_refused(tmp_path: Path, capsys, layout, why) -> None:
+    site = make_site(tmp_path / "site")
+    out = tmp_path / "out"
+    for rel, text in layout.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    before = tree(out)
+    status = main(["build", "--site", str(site), "--out", str(out), "--today", str(TODAY)])
+    err = capsys.readouterr().err
+    assert status == 1 and why in err, err
+    assert tree(out) == before
+
+
+def test_root_home_and_cwd_are_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for out in (Path("/"), Path.home(), tmp_path, tmp_path.parent):
+        with pytest.raises(write.PublishError, match="refusing to replace"):
+            write.publish(out, [OutputFile("index.html", b"x")])
