@@ -98,7 +98,9 @@ def build_site(
     """
     git = git or GitOptions()
     if Path(site_dir).resolve().is_relative_to(Path(out_dir).resolve()):  # it would be deleted
-        message = f"refusing to replace {out_dir}: it holds the site {site_dir}; choose another --out"
+        message = (
+            f"refusing to replace {out_dir}: it holds the site {site_dir}; choose another --out"
+        )
         return BuildResult(None, {}, [Diagnostic(str(out_dir), 0, "OKR001", message)], 0, today)
     if not git.history and not git.as_of:  # the fast path: caches, parallel rendering
         return build_with_cache(site_dir, out_dir, today, strict, git)
