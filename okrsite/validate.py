@@ -458,8 +458,13 @@ def _drop_objectives(file: TeamOKRs, cycle: str, bad: set[tuple[str, str, str]])
 
 
 def check_updates(
-    checkin: CheckIn, file: TeamOKRs | None, ctx: Context, present: frozenset[str]
+    checkin: CheckIn,
+    file: TeamOKRs | None,
+    ctx: Context,
+    present: frozenset[str],
+    dropped: frozenset[str] = frozenset(),
 ) -> bool:
+    """`dropped`: ids of key results whose objective has an error of its own."""
     if file is None and okrs_path(checkin.cycle, checkin.team) in present:
         return False  # the OKR file has errors of its own
     if file is None:
@@ -474,6 +479,9 @@ def check_updates(
     ok = True
     for update in checkin.updates:
         kr = key_results.get(update.key_result)
+        if kr is None and update.key_result in dropped:
+            ok = False  # its objective is reported already; don't call the KR unknown
+            continue
         if kr is None:
             ctx.report(
                 update.line,
@@ -572,6 +580,9 @@ def validate(
         if file is not None and cycle_of(src) is not None and known_team(src):
             okrs[(src.cycle, src.team)] = file
     bad = check_alignment(okrs, report, present)
+    all_krs = {
+        key: {kr.id for o in f.objectives for kr in o.key_results} for key, f in okrs.items()
+    }
     okrs = {key: _drop_objectives(file, key[0], bad) for key, file in okrs.items()}
 
     checkins: dict[tuple[str, str], list[CheckIn]] = defaultdict(list)
@@ -589,7 +600,14 @@ def validate(
                 f"({cycle.start} to {cycle.end}); move it to the right cycle folder",
             )
             continue
-        if check_updates(checkin, okrs.get((src.cycle, src.team)), ctx, present):
+        key = (src.cycle, src.team)
+        dropped = (
+            frozenset(all_krs.get(key, ()))
+            - {kr.id for o in okrs[key].objectives for kr in o.key_results}
+            if key in okrs
+            else frozenset()
+        )
+        if check_updates(checkin, okrs.get(key), ctx, present, dropped):
             checkins[(src.cycle, src.team)].append(checkin)
 
     ordered_cycles = dict(sorted(cycles.items(), key=lambda item: (item[1].start, item[0])))
