@@ -101,7 +101,7 @@ def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
     path = site_dir / CONFIG_NAME
     ctx = Context(CONFIG_NAME)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is fine
     except FileNotFoundError:
         ctx.report(0, "OKR026", f"no {CONFIG_NAME} in {site_dir}; run 'okrsite new DIR' to start")
         return None, ctx.diagnostics

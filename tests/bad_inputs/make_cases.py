@@ -279,6 +279,7 @@ CASES: dict[str, dict[str, str | bytes]] = {
     "config-toml-syntax": {"okrsite.toml": '[site]\ntitle = "Acme\n'},
     "config-missing-title": {"okrsite.toml": '[site]\ntheme = "default"\n'},
     "config-theme-traversal": {"okrsite.toml": '[site]\ntitle = "Acme"\ntheme = "../../etc"\n'},
+    "config-bom-crlf-works": {"okrsite.toml": b'\xef\xbb\xbf[site]\r\ntitle = "Acme OKRs"\r\n'},
     "config-raw-html-unknown": {"okrsite.toml": '[site]\ntitle = "Acme"\nraw_html = "allow"\n'},
     "config-repo-url-javascript": {
         "okrsite.toml": '[site]\ntitle = "Acme"\nrepo_url = "javascript:alert(1)"\n'
