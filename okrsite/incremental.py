@@ -43,9 +43,16 @@ starts warm; a cache from another version, a corrupt one, or one that does not
 describe the current output folder is ignored.
 
 Rendering runs in forked worker processes when there are many pages and more
-than one core (`jobs`); each worker renders a share of the pages straight into
-the staging folder. Output is byte-identical whatever the path (tests/
-test_perf_equivalence.py).
+than one core (`jobs`, default: the usable cores); each worker renders a share
+of the pages straight into the staging folder, and parsing of many changed
+files is shared out the same way. A rebuild that renders few pages (the usual
+one-file change) never forks. A long-lived process with threads of its own may
+pass `jobs=1` to never fork at all. Output is byte-identical whatever the path
+(tests/test_perf_equivalence.py).
+
+Dependency keys: see `render.PageSpec` and `affected_keys` below; a page is
+re-rendered when its current or its previous deps meet the affected keys, so a
+page that gains or loses a dependency is seen either way.
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,7 +93,7 @@ from okrsite.render import (
     page_specs,
     theme_dirs,
 )
-from okrsite.rollup import CycleRollup, compute, current_cycle
+from okrsite.rollup import CycleRollup, compute, current_cycle, cycle_rollup
 from okrsite.validate import validate
 from okrsite.write import PublishError, build_lock, replace_files, staged, write_tree
 
@@ -272,6 +280,7 @@ class Builder:
         self._git_info: GitData | None = None
         self._published: Published | None = None
         self._pending: set[str] = set()  # changed since the last publish
+        self._last_rollups: tuple | None = None  # (what they depend on, rollups)
         self._specs: list[PageSpec] = []
         self._loaded_disk = False
         self._disk_dirty = False
@@ -363,7 +372,7 @@ class Builder:
             {p: r.result for p, r in good.items()},
         )
         model = validated.model
-        rollups = compute(model, today)
+        rollups = self._compute(model, today, fingerprint, changed)
         warnings = lint(model, rollups, today)
         load_problems = self._problems + [d for r in records.values() for d in r.load_diagnostics]
         diagnostics = sorted_diagnostics(
@@ -434,6 +443,31 @@ class Builder:
         report.pages = len(manifest)
         report.bytes = sum(size for _, _, size in manifest.values())
         return report
+
+    def _compute(
+        self, model: Model, today: dt.date, fingerprint: tuple, changed: set[str] | None
+    ) -> dict[str, CycleRollup]:
+        """Rollups; a cycle none of whose files changed keeps last run's (same teams,
+        same config and theme, same today)."""
+        last = self._last_rollups
+        touched = set()
+        for path in changed or ():
+            role = classify(path) if path.startswith(f"{CONTENT_DIR}/cycles/") else None
+            if isinstance(role, tuple):
+                touched.add(role[2])
+            elif path.startswith(f"{CONTENT_DIR}/"):
+                last = None  # a team file, a stray file: recompute everything
+        if changed is None or last is None or last[0] != (fingerprint, model.teams, model.cycles):
+            rollups = compute(model, today)
+        else:
+            rollups = {
+                cid: last[1][cid]
+                if cid in last[1] and cid not in touched
+                else cycle_rollup(model, c, today)
+                for cid, c in model.cycles.items()
+            }
+        self._last_rollups = ((fingerprint, model.teams, model.cycles), rollups)
+        return rollups
 
     def _needs_discover(self, changes: set[str]) -> bool:
         """A changed path that is not a plain content file (a folder, a rename of one)."""
@@ -562,30 +596,29 @@ class Builder:
         selected: list[PageSpec],
         in_place: bool,
     ):
-        """Render `selected`; write only files whose bytes changed, delete pages gone."""
-        old = self._published.manifest  # type: ignore[union-attr]
-        rendered = {f.path: f for f in self._render_files(renderer, selected)}
-        manifest: dict[str, tuple[frozenset[str], str, int]] = {}
-        changed_files: list[OutputFile] = []
-        static = [(STATIC_DEPS, f) for f in renderer.static_files()]
-        for deps, file in [(s.deps, rendered.get(s.path)) for s in specs] + static:
-            if file is None:  # not affected: as it was
-                continue
-            hashed = digest(file.content)
-            manifest[file.path] = (deps, hashed, len(file.content))
-            if old.get(file.path, (None, None))[1] != hashed:
-                changed_files.append(file)
-        for spec in specs:
-            if spec.path not in rendered:
-                manifest[spec.path] = (spec.deps, *old[spec.path][1:])
-        removed = sorted(set(old) - set(manifest))
-        written = [f.path for f in changed_files] + removed
+        """Render `selected`; write only files whose bytes changed, delete pages gone.
+
+        Published atomically (not `in_place`), the new tree starts as hard links to
+        the old one; when sources changed, that clone (`cp -al`, I/O) runs while a
+        thread renders (CPU)."""
+        static = renderer.static_files()
+        if not in_place and self._pending:
+            paths = [s.path for s in specs] + [f.path for f in static]
+            with ThreadPoolExecutor(1) as pool:
+                future = pool.submit(self._render_files, renderer, selected)
+                with staged(self.out_dir, paths, clone=True) as root:
+                    manifest, changed, removed = self._compare(specs, future.result(), static)
+                    replace_files(root, changed, removed)
+            return manifest, [f.path for f in changed] + removed
+        files = self._render_files(renderer, selected)
+        manifest, changed, removed = self._compare(specs, files, static)
+        written = [f.path for f in changed] + removed
         if not written:
             return manifest, written
         if in_place:
             with build_lock(self.out_dir):
                 try:
-                    replace_files(self.out_dir, changed_files, removed)
+                    replace_files(self.out_dir, changed, removed)
                 except OSError as exc:
                     raise PublishError(
                         f"cannot write {self.out_dir}: {exc.strerror or exc}"
@@ -595,8 +628,27 @@ class Builder:
                 self._disk_dirty = True
         else:
             with staged(self.out_dir, list(manifest), clone=True) as root:
-                replace_files(root, changed_files, removed)
+                replace_files(root, changed, removed)
         return manifest, written
+
+    def _compare(self, specs: list[PageSpec], files: list[OutputFile], static: list[OutputFile]):
+        """The new manifest, the files whose bytes changed, and the paths gone."""
+        old = self._published.manifest  # type: ignore[union-attr]
+        rendered = {f.path: f for f in files}
+        manifest: dict[str, tuple[frozenset[str], str, int]] = {}
+        changed: list[OutputFile] = []
+        pairs = [(s.deps, rendered.get(s.path)) for s in specs] + [(STATIC_DEPS, f) for f in static]
+        for deps, file in pairs:
+            if file is None:  # not affected: as it was
+                continue
+            hashed = digest(file.content)
+            manifest[file.path] = (deps, hashed, len(file.content))
+            if old.get(file.path, (None, None))[1] != hashed:
+                changed.append(file)
+        for spec in specs:
+            if spec.path not in rendered:
+                manifest[spec.path] = (spec.deps, *old[spec.path][1:])
+        return manifest, changed, sorted(set(old) - set(manifest))
 
     # --- the on-disk cache ------------------------------------------------------------
 

@@ -157,6 +157,14 @@ def replace_files(root: Path, files: list[OutputFile], removed: list[str] = ()) 
             safe_join(root, rel_path).unlink()
 
 
+def remove_tree(path: Path) -> None:
+    """Delete a folder tree, quietly; `rm -rf` is several times faster than
+    shutil.rmtree on a tree of many small folders (a page per folder)."""
+    if shutil.which("rm") and sys.platform.startswith("linux"):
+        subprocess.run(["rm", "-rf", "--", str(path)], check=False, capture_output=True)
+    shutil.rmtree(path, ignore_errors=True)  # whatever rm could not (or no rm)
+
+
 def _clone(out_dir: Path, staging: Path) -> None:
     """Fill `staging` with hard links to every file of `out_dir`: no data is copied."""
     if shutil.which("cp") and sys.platform.startswith("linux"):
@@ -204,7 +212,7 @@ def staged(out_dir: Path, paths: list[str], *, clone: bool = False) -> Iterator[
         except OSError as exc:
             raise PublishError(f"cannot write {out_dir}: {exc.strerror or exc}") from exc
         finally:
-            shutil.rmtree(staging, ignore_errors=True)  # after the swap: the old site
+            remove_tree(staging)  # after the swap: the old site
 
 
 def publish(out_dir: Path, files: list[OutputFile]) -> None:
