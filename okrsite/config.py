@@ -58,8 +58,9 @@ def standard_cycle(cycle_id: str) -> Cycle | None:
     months = {None: (1, 12), "H1": (1, 6), "H2": (7, 12)}
     months.update({f"Q{q}": (3 * q - 2, 3 * q) for q in range(1, 5)})
     first, last = months[part]
-    end = dt.date(year + 1, 1, 1) if last == 12 else dt.date(year, last + 1, 1)
-    return Cycle(cycle_id, dt.date(year, first, 1), end - dt.timedelta(days=1))
+    # (not "1 January next year, less a day": year 9999 has no next year)
+    end = dt.date(year, 12, 31) if last == 12 else dt.date(year, last + 1, 1) - dt.timedelta(1)
+    return Cycle(cycle_id, dt.date(year, first, 1), end)
 
 
 def _locate(text: str, data: dict) -> YamlMap:

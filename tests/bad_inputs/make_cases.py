@@ -244,6 +244,12 @@ CASES: dict[str, dict[str, str | bytes]] = {
         OPS: OPS_TEAM,
         "content/cycles/2026-Q4/ops/2026-11-01.md": "---\nupdates:\n  uptime: {value: 1}\n---\n",
     },
+    "cycle-year-9999-works": {
+        "content/cycles/9999/company.md": okrs(kr())[OKRS].replace("    aligns_to: company/revenue\n", ""),
+        "content/cycles/9999/company/9999-12-31.md": "---\nupdates:\n  mttr: {value: 60}\n---\n",
+        "content/cycles/0001-Q1/company.md": okrs(kr())[OKRS].replace("    aligns_to: company/revenue\n", ""),
+        "content/cycles/0001-Q1/company/0001-01-01.md": "---\nupdates:\n  mttr: {value: 60}\n---\n",
+    },
     "cycle-undeclared": {"content/cycles/sprint-1/company.md": okrs(kr())[OKRS]},
     "cycle-lowercase": {"content/cycles/2026-q4/company.md": okrs(kr())[OKRS]},
     "checkin-outside-cycle": {
