@@ -247,7 +247,9 @@ def corrupted_sites(draw) -> dict[str, str]:
     return files
 
 
-todays = st.dates(dt.date(2026, 9, 1), dt.date(2027, 2, 1))
+todays = st.dates(dt.date(2026, 9, 1), dt.date(2027, 2, 1)) | st.sampled_from(
+    [dt.date.min, dt.date.max, dt.date(2026, 10, 1), dt.date(2026, 12, 31)]
+)
 
 
 @contextmanager
