@@ -153,7 +153,11 @@ def cmd_new(args: argparse.Namespace) -> int:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         print(f"okrsite new: {target} exists and is not an empty folder", file=sys.stderr)
         return 2
-    write_scaffold(target, dt.date.today())
+    try:
+        write_scaffold(target, dt.date.today())
+    except OSError as exc:  # a read-only or missing parent, a full disk, ...
+        print(f"okrsite new: cannot create {target}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"okrsite new: created {target}; now run: okrsite build --site {target}")
     return 0
 

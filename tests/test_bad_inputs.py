@@ -341,3 +341,29 @@ def test_internal_error_is_one_line(tmp_path: Path, capsys, monkeypatch) -> None
     monkeypatch.setenv("OKRSITE_DEBUG", "1")
     with pytest.raises(ValueError, match="boom"):
         main(["check", "--site", str(site)])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["new", "{tmp}/afile/x"],
+        ["new", "/proc/okrsite-cannot-be-here"],
+        ["check", "--site", "{tmp}/afile"],
+        ["check", "--site", "{tmp}/missing"],
+        ["build", "--site", "{site}", "--out", "{tmp}/afile"],
+        ["build", "--site", "{site}", "--out", "{tmp}/afile/x"],
+        ["build", "--site", "{site}", "--out", "{site}"],
+        ["export", "--site", "{site}", "--cycle", "../../etc"],
+        ["export", "--site", "{tmp}/afile", "--cycle", "2026-Q4"],
+    ],
+)
+def test_cli_misuse_is_a_message(argv: list[str], tmp_path: Path, capsys) -> None:
+    site = make_site(tmp_path / "site")
+    (tmp_path / "afile").write_text("not a folder")
+    args = [a.format(tmp=tmp_path, site=site) for a in argv]
+    status = main([*args, "--today", str(TODAY)] if argv[0] != "new" else args)
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    assert status in (1, 2), output
+    assert "Traceback" not in output and "internal error" not in output, output
+    assert output.strip()
