@@ -234,6 +234,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
         script = (
             "import os, sys\n"
             "import okrsite.cli, okrsite.build, okrsite.config, okrsite.load, okrsite.lint\n"
+            "import encodings.utf_8_sig  # the stdlib under /root is out of reach after setuid\n"
             f"ids = {ids!r}\n"
             "if ids:\n"
             "    os.setgroups([]); os.setgid(ids[1]); os.setuid(ids[0])\n"
