@@ -151,9 +151,9 @@ def test_description_is_checked_too(tmp_path: Path) -> None:
     started = time.perf_counter()
     result = check_site(site, TODAY)
     assert time.perf_counter() - started < SECONDS
-    assert [
-        f"{d.path}:{d.line}: {d.code}" for d in result.diagnostics if d.is_error
-    ] == ["content/cycles/2026-Q4/ops.md:6: OKR008"]
+    assert [f"{d.path}:{d.line}: {d.code}" for d in result.diagnostics if d.is_error] == [
+        "content/cycles/2026-Q4/ops.md:6: OKR008"
+    ]
 
 
 def test_big_but_fair_markdown_builds_whole(tmp_path: Path) -> None:
