@@ -36,6 +36,7 @@ header is not localhost, 127.0.0.1 or [::1] are refused (DNS rebinding).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -348,6 +349,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def do_GET(self) -> None:
         self._dispatch(head=False)
@@ -829,7 +833,7 @@ class PreviewServer:
     # -- reporting
 
     def _report(self, changed: list[Path], report: BuildReport) -> None:
-        self.reports.append((changed, report))
+        self.reports.append((changed, _slim(report)))
         self.state.publish(report, self.out_dir)
         self._say(self.describe(changed, report))
 
@@ -855,10 +859,22 @@ class PreviewServer:
             (format_text(d) for d in sorted_diagnostics(list(report.diagnostics)) if d.is_error),
             "",
         )
+        kept = (
+            "the last good site stays up"
+            if any(r.ok for _, r in self.reports)
+            else "nothing to show until it builds"
+        )
         return (
             f"okrsite serve: {clock} {what} FAILED in {took}; {problems}; pages show the "
-            f"errors, the last good site stays up: {first_error}"
+            f"errors, {kept}: {first_error}"
         )
+
+
+def _slim(report: BuildReport) -> BuildReport:
+    """The report without the model it may carry: a long session keeps every report."""
+    heavy = {"model": None, "rollups": {}}
+    drop = {k: v for k, v in heavy.items() if getattr(report, k, None)}
+    return dataclasses.replace(report, **drop) if drop else report
 
 
 def _site_rel(path: Path, site_dir: Path) -> str:

@@ -838,3 +838,11 @@ def test_stop_waits_for_a_running_rebuild_before_removing_the_output(tmp_path: P
     server.stop()
     assert finished.is_set()
     assert not server.out_dir.parent.exists()
+
+
+def test_a_long_session_does_not_keep_every_model(live: PreviewServer) -> None:
+    # The engine's reports may carry the whole model; the server keeps reports only slim.
+    for _, report in live.reports:
+        assert getattr(report, "model", None) is None
+        assert not getattr(report, "rollups", None)
+    assert live.reports[0][1].ok
