@@ -77,8 +77,10 @@ class StubBuilder:
         return self.build()
 
 
-@pytest.fixture
-def stub(tmp_path: Path):
+@pytest.fixture(scope="module")
+def stub(tmp_path_factory: pytest.TempPathFactory):
+    """One stub-built server for the read-only HTTP tests of this module."""
+    tmp_path = tmp_path_factory.mktemp("stub")
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_bytes(SECRET)
