@@ -356,6 +356,7 @@ class SiteRenderer:
         self.rollups = rollups
         self.folders = theme_dirs(site_dir, model.config.theme)
         self.env = env or make_environment(self.folders)
+        self._many_sources: dict[tuple, tuple[list[str], bool]] = {}
         self.markdown = MarkdownRenderer(model.config.raw_html)
         self.index = Index.build(model)
         today = next(iter(rollups.values())).today if rollups else dt.date.today()
@@ -382,8 +383,20 @@ class SiteRenderer:
             edit_url=self.edit_url,
             today=today,
             git=git or NO_GIT,  # last changes, --history, --as-of: data from the build
-            page_sources=jinja2.pass_context(page_sources),
+            page_sources=self.page_sources,
         )
+
+    @jinja2.pass_context
+    def page_sources(self, context: jinja2.runtime.Context) -> tuple[list[str], bool]:
+        """gitinfo.page_sources, computed once for all pages made from many files (a
+        site-wide page lists every source: per page, that made builds quadratic)."""
+        key = (context.get("cycle_id"), context.get("team_id"), "checkin" in context)
+        if key in self._many_sources:
+            return self._many_sources[key]
+        found = page_sources(context)
+        if not found[1]:
+            self._many_sources[key] = found
+        return found
 
     def edit_url(self, source_path: str) -> str | None:
         config = self.model.config

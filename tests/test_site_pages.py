@@ -312,7 +312,7 @@ def _keys_of_change(model, rel_path: str) -> set[str]:
     parts = Path(rel_path).parts  # content/cycles/C/T.md or content/cycles/C/T/D.md
     cycle = parts[2]
     team = parts[3].removesuffix(".md")
-    keys = {f"cycle:{cycle}"}
+    keys = {f"cycle:{cycle}", f"own:{cycle}/{team}"}  # own: the team's own numbers
     keys |= {f"titles:{cycle}"} if len(parts) == 4 else {f"checkins:{cycle}/{team}"}
     while team is not None:  # a team's numbers roll up into every team above it
         keys |= {f"team:{cycle}/{team}", f"team:*/{team}"}
