@@ -20,9 +20,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import hmac
 import multiprocessing
 import os
 import pickle
+import secrets
 import sys
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -159,6 +161,35 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+_MAC_SIZE = 32
+
+
+def _mac(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).digest()
+
+
+def machine_key() -> bytes | None:
+    """A secret kept outside every site (created once, mode 0600), or None."""
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(home) / "okrsite" / "cache-key"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+        return path.read_bytes()
+    except FileExistsError:  # another build created it just now
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
 class DiskCache:
     """`SITE/.okrsite-cache/state-<version>.pickle`: records and last-build state."""
 
@@ -170,14 +201,23 @@ class DiskCache:
         return (FORMAT, __version__, sys.version_info[:2])
 
     def load(self) -> dict:
-        """The saved state, or {} if there is none or it is unusable in any way."""
+        """The saved state, or {} if there is none or it is unusable in any way.
+
+        The file is unpickled only if its HMAC matches this machine's key: the
+        cache sits in the site folder, and a pickle someone committed there
+        must never run code on the build machine.
+        """
+        key = machine_key()
         try:
-            with open(self.path, "rb") as handle:
-                gc.disable()  # unpickling many objects: no point scanning them
-                try:
-                    saved = pickle.load(handle)
-                finally:
-                    gc.enable()
+            data = self.path.read_bytes()
+            mac, payload = data[:_MAC_SIZE], data[_MAC_SIZE:]
+            if key is None or not hmac.compare_digest(mac, _mac(key, payload)):
+                return {}
+            gc.disable()  # unpickling many objects: no point scanning them
+            try:
+                saved = pickle.loads(payload)
+            finally:
+                gc.enable()
         except Exception:  # missing, truncated, corrupt, from another okrsite: ignore
             return {}
         if not isinstance(saved, dict) or saved.get("key") != self.key():
@@ -189,6 +229,9 @@ class DiskCache:
 
     def save(self, state: dict) -> None:
         """Write atomically (a temporary file renamed over the old one); errors are ignored."""
+        key = machine_key()
+        if key is None:
+            return
         with contextlib.suppress(OSError):
             self.folder.mkdir(exist_ok=True)
             ignore = self.folder / ".gitignore"
@@ -199,8 +242,10 @@ class DiskCache:
                     old.unlink()
             fd, temp = tempfile.mkstemp(prefix=".state-", dir=self.folder)
             try:
+                payload = pickle.dumps({"key": self.key(), "state": state}, protocol=5)
                 with os.fdopen(fd, "wb") as handle:
-                    pickle.dump({"key": self.key(), "state": state}, handle, protocol=5)
+                    handle.write(_mac(key, payload))
+                    handle.write(payload)
                 os.replace(temp, self.path)
             except BaseException:
                 with contextlib.suppress(OSError):

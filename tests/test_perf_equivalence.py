@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import pickle
 import shutil
 import sys
 import textwrap
@@ -309,3 +310,33 @@ def test_rebuild_of_new_folder_and_editor_droppings(tmp_path: Path) -> None:
     shutil.rmtree(new_cycle.parent)
     assert builder.rebuild([new_cycle.parent]).ok
     assert tree(out) == reference(site, tmp_path / "ref", TODAY)
+
+
+class _Boom:
+    """Unpickling this runs code: what a planted cache file would do."""
+
+    def __reduce__(self):
+        return (
+            exec,
+            ("import pathlib; pathlib.Path(__import__('os').environ['OKRSITE_PWNED']).touch()",),
+        )
+
+
+def test_planted_cache_never_runs_code(tmp_path: Path, monkeypatch) -> None:
+    """The cache lives in the site folder; a pickle someone commits there is not trusted."""
+    site = make_site(tmp_path / "site")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    marker = tmp_path / "pwned"
+    monkeypatch.setenv("OKRSITE_PWNED", str(marker))
+    out = tmp_path / "out"
+    assert Builder(site, out, TODAY).build().ok
+    state = next((site / ".okrsite-cache").glob("state-*.pickle"))
+    planted = pickle.dumps(_Boom())
+    for content in (planted, b"\0" * 32 + planted):  # bare, and behind a guessed MAC
+        state.write_bytes(content)
+        report = Builder(site, out, TODAY).build()
+        assert report.ok and report.full  # the cache was ignored, not loaded
+        assert not marker.exists()
+    # The machine key never lands in the site.
+    assert (tmp_path / "home-cache" / "okrsite" / "cache-key").stat().st_mode & 0o077 == 0
+    assert not any(p.name == "cache-key" for p in site.rglob("*"))
