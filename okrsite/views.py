@@ -134,19 +134,28 @@ def alignment(model: Model, cycle_id: str) -> tuple[list[Node], list[Node]]:
 # --------------------------------------------------------------------------- histories
 
 
+def _states_by_date(objective: Objective, rollup: CycleRollup, team_id: str):
+    """For each date a check-in touched the objective: each KR's latest Point by then
+    (None for a KR not yet updated), in key-result order."""
+    o = rollup.teams[team_id].objectives[objective.id]
+    dates = sorted({p.date for k in o.key_results.values() for p in k.history})
+    for date in dates:
+        states = []
+        for kr in objective.key_results:
+            past = [p for p in o.key_results[kr.id].history if p.date <= date]
+            states.append(past[-1] if past else None)
+        yield date, states
+
+
 def objective_history(
     objective: Objective, rollup: CycleRollup, team_id: str
 ) -> list[tuple[dt.date, float]]:
     """(date, objective progress) after each counted check-in that touched it."""
-    o = rollup.teams[team_id].objectives[objective.id]
-    dates = sorted({p.date for k in o.key_results.values() for p in k.history})
     series = []
-    for date in dates:
-        pairs = []
-        for kr in objective.key_results:
-            past = [p.progress for p in o.key_results[kr.id].history if p.date <= date]
-            pairs.append((past[-1] if past else 0.0, kr.weight))
-        series.append((date, weighted_mean(pairs)))
+    for date, states in _states_by_date(objective, rollup, team_id):
+        weights = [kr.weight for kr in objective.key_results]
+        progress = [state.progress if state else 0.0 for state in states]
+        series.append((date, weighted_mean(list(zip(progress, weights, strict=True)))))
     return series
 
 
@@ -154,17 +163,11 @@ def objective_confidence(
     objective: Objective, rollup: CycleRollup, team_id: str
 ) -> list[tuple[dt.date, float]]:
     """(date, mean of the latest confidences its key results have given), when any has."""
-    o = rollup.teams[team_id].objectives[objective.id]
-    dates = sorted({p.date for k in o.key_results.values() for p in k.history})
     series = []
-    for date in dates:
-        latest = []
-        for kr in objective.key_results:
-            given = [p.confidence for p in o.key_results[kr.id].history if p.date <= date]
-            if given and given[-1] is not None:
-                latest.append(given[-1])
-        if latest:
-            series.append((date, sum(latest) / len(latest)))
+    for date, states in _states_by_date(objective, rollup, team_id):
+        given = [s.confidence for s in states if s is not None and s.confidence is not None]
+        if given:
+            series.append((date, sum(given) / len(given)))
     return series
 
 
