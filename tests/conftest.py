@@ -70,3 +70,17 @@ def static_server() -> Iterator[Callable[..., StaticServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def preview(tmp_path):
+    """`okrsite serve` with the real builder on tests/sites.py's small valid site."""
+    from okrsite.serve import PreviewServer
+    from tests.sites import TODAY, make_site
+
+    server = PreviewServer(make_site(tmp_path / "site"), port=0, today=TODAY)
+    server.start_background()
+    try:
+        yield server
+    finally:
+        server.stop()

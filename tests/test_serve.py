@@ -97,15 +97,9 @@ def stub(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def live(tmp_path: Path):
-    """The real builder on a small valid site."""
-    site = make_site(tmp_path / "site")
-    server = PreviewServer(site, port=0, today=TODAY)
-    server.start_background()
-    try:
-        yield server
-    finally:
-        server.stop()
+def live(preview):
+    """The real builder on a small valid site (conftest's `preview`)."""
+    return preview
 
 
 def raw(server: PreviewServer, target: str, host: str | None = "default", method: str = "GET"):

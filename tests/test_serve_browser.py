@@ -25,17 +25,6 @@ CHECKIN = "content/cycles/2026-Q4/sales/2026-11-07.md"
 WAIT = 15_000  # ms: generous, bounded
 
 
-@pytest.fixture
-def preview(tmp_path: Path):
-    site = make_site(tmp_path / "site")
-    server = PreviewServer(site, port=0, today=TODAY)
-    server.start_background()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def contrast(page, selector_js: str) -> float:
     """WCAG contrast ratio of an element's text against its background."""
     return page.evaluate(
