@@ -16,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
 
 from okrsite import __version__, charts, feeds, search, urls, views
 from okrsite.csvexport import cycle_csv
@@ -464,6 +463,3 @@ def render_site(
     """Every output file; `diagnostics` (the build's warnings) become badges on pages."""
     renderer = SiteRenderer(model, rollups, site_dir, diagnostics, git)
     return renderer.pages() + renderer.static_files()
-
-
-__all__ = ["Markup", "OutputFile", "ThemeError", "render_site"]
