@@ -173,6 +173,26 @@ def parse_log(text: str) -> Iterator[tuple[Commit, list[tuple[str, ...]]]]:
         yield commit, entries
 
 
+def read_log(
+    site_dir: Path, rev: str, pathspec: str, *detail: str
+) -> list[tuple[Commit, list[tuple[str, ...]]]]:
+    """One `git log` pass over `pathspec` up to `rev`, paths relative to the site,
+    newest first; `detail` picks what each entry lists (`--name-only`, `--raw`)."""
+    out = git(
+        site_dir,
+        "log",
+        "-z",
+        "--relative",
+        "--no-renames",
+        *detail,
+        f"--format={LOG_FORMAT}",
+        rev,
+        "--",
+        pathspec,
+    )
+    return list(parse_log(out.decode("utf-8", "replace")))
+
+
 def last_changes(site_dir: Path, rev: str = "HEAD") -> dict[str, Commit]:
     """Site path -> the last commit (as of `rev`) touching it, for files under content/.
 
@@ -180,22 +200,11 @@ def last_changes(site_dir: Path, rev: str = "HEAD") -> dict[str, Commit]:
     git, or in a repository without commits yet.
     """
     try:
-        out = git(
-            site_dir,
-            "log",
-            "-z",
-            "--relative",
-            "--no-renames",
-            "--name-only",
-            f"--format={LOG_FORMAT}",
-            rev,
-            "--",
-            CONTENT_PATHSPEC,
-        )
+        log = read_log(site_dir, rev, CONTENT_PATHSPEC, "--name-only")
     except GitError:
         return {}
     changed: dict[str, Commit] = {}
-    for commit, entries in parse_log(out.decode("utf-8", "replace")):
+    for commit, entries in log:
         for (path,) in (e[-1:] for e in entries):
             # Log order is newest first: the first commit naming a path is its last change.
             changed.setdefault(path, commit)

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from okrsite.gitinfo import LOG_FORMAT, Commit, GitError, git, parse_log, read_blobs
+from okrsite.gitinfo import Commit, GitError, read_blobs, read_log
 from okrsite.model import Model
 from okrsite.parse import split_front_matter
 
@@ -137,23 +137,11 @@ def collect(site_dir: Path, model: Model, rev: str = "HEAD", working_tree: bool 
     before it is committed.
     """
     try:
-        out = git(
-            site_dir,
-            "log",
-            "-z",
-            "--relative",
-            "--no-renames",
-            "--raw",
-            "--no-abbrev",
-            f"--format={LOG_FORMAT}",
-            rev,
-            "--",
-            OKR_FILES,
-        )
+        log = read_log(site_dir, rev, OKR_FILES, "--raw", "--no-abbrev")
     except GitError:
         return History()
     steps: list[tuple[Commit, str, str, str]] = []  # commit, path, old blob, new blob
-    for commit, entries in parse_log(out.decode("utf-8", "replace")):
+    for commit, entries in log:
         for entry in entries:
             if len(entry) == 4:
                 old_blob, new_blob, _status, path = entry
