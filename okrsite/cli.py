@@ -280,6 +280,14 @@ def _finish_draft(args: argparse.Namespace, draft, today: dt.date, command: str)
     return 0
 
 
+def refuse_overwrite(args: argparse.Namespace, path: str) -> None:
+    """Authoring commands never replace a file unless --force says so."""
+    from okrsite.authoring import AuthoringError
+
+    if (args.site / path).exists() and not args.force:
+        raise AuthoringError(f"{path} already exists; pass --force to replace it", 2)
+
+
 def cmd_checkin(args: argparse.Namespace) -> int:
     from okrsite.authoring import (
         AuthoringError,
@@ -291,7 +299,7 @@ def cmd_checkin(args: argparse.Namespace) -> int:
 
     today = args.today or dt.date.today()
     checked = check_site(args.site, today)
-    if checked.model is None:
+    if checked.model is None:  # no usable config: nothing to draft against
         report(checked)
         return 1
     request = CheckinRequest(
@@ -309,8 +317,7 @@ def cmd_checkin(args: argparse.Namespace) -> int:
     )
     try:
         draft = draft_checkin(args.site, checked.model, request, today)
-        if (args.site / draft.path).exists() and not args.force:
-            raise AuthoringError(f"{draft.path} already exists; pass --force to replace it", 2)
+        refuse_overwrite(args, draft.path)
         if args.edit:
             draft.text = edit_text(draft.text)
         status = _finish_draft(args, draft, today, "checkin")
@@ -329,7 +336,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     today = args.today or dt.date.today()
     checked = check_site(args.site, today)
-    if checked.model is None:
+    if checked.model is None:  # no usable config: nothing to draft against
         report(checked)
         return 1
     next_cycle = resolve_cycle(args.cycle, checked.model.config)
@@ -345,9 +352,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         message="\n\n".join(args.message),
     )
     try:
-        path = f"content/cycles/{next_cycle.id}/{args.team}.md"
-        if (args.site / path).exists() and not args.force:
-            raise AuthoringError(f"{path} already exists; pass --force to replace it", 2)
+        refuse_overwrite(args, f"content/cycles/{next_cycle.id}/{args.team}.md")
         draft = draft_plan(checked.model, checked.rollups, request, next_cycle, today)
         return _finish_draft(args, draft, today, "plan")
     except AuthoringError as exc:
