@@ -107,6 +107,10 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return status, out, err
 
 
+def check(capsys, site: Path, *extra: str) -> tuple[int, str, str]:
+    return run(capsys, "check", "--site", str(site), "--today", str(TODAY), *extra)
+
+
 def build(capsys, site: Path, out: Path, *extra: str) -> tuple[int, str]:
     status, _, err = run(
         capsys, "build", "--site", str(site), "--out", str(out), "--today", str(TODAY), *extra
@@ -257,9 +261,7 @@ BROKEN_SALES = BASE["content/cycles/2026-Q4/sales.md"].replace(
 
 def test_check_github_annotations_land_on_the_right_line(tmp_path, capsys):
     site = make_site(tmp_path, {"content/cycles/2026-Q4/sales.md": BROKEN_SALES})
-    status, out, _ = run(
-        capsys, "check", "--site", str(site), "--today", str(TODAY), "--format", "github"
-    )
+    status, out, _ = check(capsys, site, "--format", "github")
     assert status == 1
     found = [GITHUB.match(line) for line in out.splitlines()]
     assert found and all(found), out
@@ -273,9 +275,7 @@ def test_check_github_annotations_land_on_the_right_line(tmp_path, capsys):
 
 def test_check_json_prints_one_object_per_message(tmp_path, capsys):
     site = make_site(tmp_path, {"content/cycles/2026-Q4/sales.md": BROKEN_SALES})
-    status, out, _ = run(
-        capsys, "check", "--site", str(site), "--today", str(TODAY), "--format", "json"
-    )
+    status, out, _ = check(capsys, site, "--format", "json")
     assert status == 1
     items = [json.loads(line) for line in out.splitlines()]
     assert items
@@ -290,9 +290,7 @@ def test_check_json_prints_one_object_per_message(tmp_path, capsys):
 def test_github_paths_are_from_the_repository_root(tmp_path, capsys):
     repo = site_repo(tmp_path, site="okrs")
     repo.write({"content/cycles/2026-Q4/sales.md": BROKEN_SALES})
-    status, out, _ = run(
-        capsys, "check", "--site", str(repo.site), "--today", str(TODAY), "--format", "github"
-    )
+    status, out, _ = check(capsys, repo.site, "--format", "github")
     assert status == 1
     files = {GITHUB.match(line)["file"] for line in out.splitlines()}
     assert "okrs/content/cycles/2026-Q4/sales.md" in files
@@ -336,17 +334,7 @@ def test_history_flags_moved_goalposts_with_commit_and_author(tmp_path, capsys):
     adjust = repo.git("rev-parse", "HEAD").strip()
     sales, company = "content/cycles/2026-Q4/sales.md", "content/cycles/2026-Q4/company.md"
 
-    status, out, _ = run(
-        capsys,
-        "check",
-        "--site",
-        str(repo.site),
-        "--today",
-        str(TODAY),
-        "--history",
-        "--format",
-        "github",
-    )
+    status, out, _ = check(capsys, repo.site, "--history", "--format", "github")
     assert status == 0
     moved = {
         (m["file"], int(m["line"])): m["message"]
@@ -362,9 +350,7 @@ def test_history_flags_moved_goalposts_with_commit_and_author(tmp_path, capsys):
     assert "Dana Ruiz" in message and adjust[:10] in message and "2026-11-03" in message
 
     # Without --history nothing reads the history.
-    status, out, _ = run(
-        capsys, "check", "--site", str(repo.site), "--today", str(TODAY), "--format", "json"
-    )
+    status, out, _ = check(capsys, repo.site, "--format", "json")
     assert "OKR110" not in out
 
     out_dir = tmp_path / "out"
@@ -399,17 +385,7 @@ def test_restored_target_and_disabled_code_are_not_flagged(tmp_path, capsys):
     repo = goalpost_repo(tmp_path)
     repo.edit("content/cycles/2026-Q4/sales.md", "target: 400000", "target: 450000")
     repo.commit("Restore the pipeline target", "2026-11-05", "Dana Ruiz")
-    status, out, _ = run(
-        capsys,
-        "check",
-        "--site",
-        str(repo.site),
-        "--today",
-        str(TODAY),
-        "--history",
-        "--format",
-        "json",
-    )
+    status, out, _ = check(capsys, repo.site, "--history", "--format", "json")
     assert status == 0
     flagged = [json.loads(line) for line in out.splitlines()]
     assert [(d["file"], d["code"]) for d in flagged if d["code"] == "OKR110"] == [
@@ -420,39 +396,18 @@ def test_restored_target_and_disabled_code_are_not_flagged(tmp_path, capsys):
         'title = "Acme OKRs"\n',
         'title = "Acme OKRs"\n[rules]\ndisable = ["OKR110"]\n',
     )
-    _status, out, _ = run(
-        capsys,
-        "check",
-        "--site",
-        str(repo.site),
-        "--today",
-        str(TODAY),
-        "--history",
-        "--format",
-        "json",
-    )
+    _status, out, _ = check(capsys, repo.site, "--history", "--format", "json")
     assert "OKR110" not in out
 
 
 def test_uncommitted_moved_goalpost_is_caught_before_commit(tmp_path, capsys):
     repo = site_repo(tmp_path)
     repo.edit("content/cycles/2026-Q4/company.md", "target: 2000000", "target: 1500000")
-    _status, out, _ = run(
-        capsys,
-        "check",
-        "--site",
-        str(repo.site),
-        "--today",
-        str(TODAY),
-        "--history",
-        "--format",
-        "json",
-    )
+    _status, out, _ = check(capsys, repo.site, "--history", "--format", "json")
     items = [json.loads(line) for line in out.splitlines() if "OKR110" in line]
     assert len(items) == 1
     assert "uncommitted" in items[0]["message"]
-    strict = ["check", "--site", str(repo.site), "--today", str(TODAY), "--history", "--strict"]
-    assert main(strict) == 1
+    assert check(capsys, repo.site, "--history", "--strict")[0] == 1
 
 
 # --- build --as-of REV ----------------------------------------------------------
