@@ -77,19 +77,23 @@ class StubBuilder:
         return self.build()
 
 
-@pytest.fixture(scope="module")
-def stub(tmp_path_factory: pytest.TempPathFactory):
-    """One stub-built server for the read-only HTTP tests of this module."""
-    tmp_path = tmp_path_factory.mktemp("stub")
+def stub_server(tmp_path: Path) -> PreviewServer:
+    """A started server whose builder is StubBuilder, beside a secret outside the site."""
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_bytes(SECRET)
-    site = make_site(tmp_path / "site")
     out = tmp_path / "out"
     builder = StubBuilder(out, outside)
-    server = PreviewServer(site, port=0, out_dir=out, builder=builder)
+    server = PreviewServer(make_site(tmp_path / "site"), port=0, out_dir=out, builder=builder)
     server.start_background()
     server.stub = builder
+    return server
+
+
+@pytest.fixture(scope="module")
+def stub(tmp_path_factory: pytest.TempPathFactory):
+    """One stub-built server for the read-only HTTP tests of this module."""
+    server = stub_server(tmp_path_factory.mktemp("stub"))
     try:
         yield server
     finally:
@@ -564,15 +568,7 @@ def test_is_dropping() -> None:
 @pytest.fixture
 def watched(tmp_path: Path):
     """A stub-built server that really watches a site; counts rebuilds."""
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "secret.txt").write_bytes(SECRET)
-    site = make_site(tmp_path / "site")
-    out = tmp_path / "out"
-    builder = StubBuilder(out, outside)
-    server = PreviewServer(site, port=0, out_dir=out, builder=builder)
-    server.start_background()
-    server.stub = builder
+    server = stub_server(tmp_path)
     time.sleep(0.2)  # let inotify settle
     try:
         yield server
