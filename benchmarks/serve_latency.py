@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
 import shutil
 import statistics
@@ -48,18 +47,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from okrsite import urls  # noqa: E402
 from okrsite.serve import PreviewServer  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
+from tests.browser import chromium_args, chromium_path  # noqa: E402  (the tests' Chromium setup)
 
 # Stamp the first frame of every document (a reload makes a new one).
 # A page is updated either by a reload (a new document) or by the script
@@ -310,8 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--keep", action="store_true", help="keep the temporary sites")
     args = ap.parse_args(argv)
-    if not os.access(CHROMIUM, os.X_OK):
-        print(f"serve_latency: {CHROMIUM} not found (Debian package chromium)", file=sys.stderr)
+    if chromium_path() is None:
+        print("serve_latency: chromium not found (Debian package chromium)", file=sys.stderr)
         return 2
     from playwright.sync_api import sync_playwright
 
@@ -321,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                executable_path=chromium_path(), headless=True, args=chromium_args()
             )
             try:
                 if args.sites in ("both", "example"):
