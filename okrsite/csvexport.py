@@ -45,57 +45,70 @@ def _text(value: str | None) -> str:
 
 
 def cycle_csv(model: Model, rollup: CycleRollup) -> str:
+    return csv_header() + "".join(team_rows(model, rollup, t) for t in model.teams)
+
+
+def csv_header() -> str:
+    return _rows([COLUMNS])
+
+
+def team_rows(model: Model, rollup: CycleRollup, team_id: str) -> str:
+    """A team's rows of the cycle's CSV: the CSV is the header and every team's rows."""
     cycle = rollup.cycle
+    team = model.teams[team_id]
+    file = model.okrs.get((cycle.id, team_id))
+    t = rollup.teams[team_id]
+    rows = []
+    for objective in file.objectives if file else ():
+        o = t.objectives[objective.id]
+        for kr in objective.key_results:
+            k = o.key_results[kr.id]
+            rows.append(
+                [
+                    cycle.id,
+                    cycle.start.isoformat(),
+                    cycle.end.isoformat(),
+                    rollup.phase,
+                    rollup.today.isoformat(),
+                    _num(rollup.expected),
+                    team_id,
+                    _text(team.name),
+                    _num(t.progress),
+                    _num(t.subtree_progress),
+                    _num(t.stale),
+                    t.latest_checkin.isoformat() if t.latest_checkin else "",
+                    objective.id,
+                    _text(objective.title),
+                    _text(objective_owner(model, team_id, objective)),
+                    objective.aligns_to or "",
+                    objective.kind,
+                    _num(o.progress),
+                    o.status,
+                    _num(o.score),
+                    score_band(o.score) or "",
+                    kr.id,
+                    _text(kr.title),
+                    kr.type,
+                    _text(kr_owner(model, team_id, objective, kr)),
+                    _num(kr.start),
+                    _num(kr.target),
+                    _num(k.current),
+                    _text(kr.unit),
+                    _num(kr.weight),
+                    _num(k.progress),
+                    _num(k.confidence),
+                    _num(k.grade),
+                    k.status,
+                    _num(k.score),
+                    score_band(k.score) or "",
+                    len(k.history),
+                    _text(k.note),
+                ]
+            )
+    return _rows(rows)
+
+
+def _rows(rows: list) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for team_id, team in model.teams.items():
-        file = model.okrs.get((cycle.id, team_id))
-        t = rollup.teams[team_id]
-        for objective in file.objectives if file else ():
-            o = t.objectives[objective.id]
-            for kr in objective.key_results:
-                k = o.key_results[kr.id]
-                writer.writerow(
-                    [
-                        cycle.id,
-                        cycle.start.isoformat(),
-                        cycle.end.isoformat(),
-                        rollup.phase,
-                        rollup.today.isoformat(),
-                        _num(rollup.expected),
-                        team_id,
-                        _text(team.name),
-                        _num(t.progress),
-                        _num(t.subtree_progress),
-                        _num(t.stale),
-                        t.latest_checkin.isoformat() if t.latest_checkin else "",
-                        objective.id,
-                        _text(objective.title),
-                        _text(objective_owner(model, team_id, objective)),
-                        objective.aligns_to or "",
-                        objective.kind,
-                        _num(o.progress),
-                        o.status,
-                        _num(o.score),
-                        score_band(o.score) or "",
-                        kr.id,
-                        _text(kr.title),
-                        kr.type,
-                        _text(kr_owner(model, team_id, objective, kr)),
-                        _num(kr.start),
-                        _num(kr.target),
-                        _num(k.current),
-                        _text(kr.unit),
-                        _num(kr.weight),
-                        _num(k.progress),
-                        _num(k.confidence),
-                        _num(k.grade),
-                        k.status,
-                        _num(k.score),
-                        score_band(k.score) or "",
-                        len(k.history),
-                        _text(k.note),
-                    ]
-                )
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
     return out.getvalue()

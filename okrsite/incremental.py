@@ -80,6 +80,7 @@ from okrsite.cache import (
 )
 from okrsite.config import CONFIG_NAME, load_config
 from okrsite.diagnostics import Diagnostic, counts, sorted_diagnostics
+from okrsite.fragments import FragmentCache
 from okrsite.gitinfo import NO_GIT, GitData, GitError, GitOptions, git_data
 from okrsite.lint import lint
 from okrsite.load import CONTENT_DIR, classify, discover
@@ -233,6 +234,16 @@ def _render_range(bounds: tuple[int, int]) -> list:
     return [(f.path, digest(f.content), len(f.content)) for f in files]
 
 
+def _split_summaries(specs: list[PageSpec]) -> tuple[list[PageSpec], list[PageSpec]]:
+    """(pages that summarise many teams, the others). The summaries render in the
+    main process, so that the pieces they keep (fragments.py) serve the next rebuild."""
+    summaries, others = [], []
+    for spec in specs:
+        wide = "*" in spec.deps or any(key.startswith("cycle:") for key in spec.deps)
+        (summaries if wide else others).append(spec)
+    return summaries, others
+
+
 def _ranges(count: int) -> list[tuple[int, int]]:
     return [(i, min(i + CHUNK_PAGES, count)) for i in range(0, count, CHUNK_PAGES)]
 
@@ -277,6 +288,7 @@ class Builder:
         self._problems: list[Diagnostic] = []
         self._env = None
         self._env_folders: list[Path] = []
+        self._fragments = FragmentCache()  # pieces of summary pages, kept between rebuilds
         self._git_info: GitData | None = None
         self._published: Published | None = None
         self._pending: set[str] = set()  # changed since the last publish
@@ -395,7 +407,13 @@ class Builder:
             self._env, self._env_folders = None, folders
         try:
             renderer = SiteRenderer(
-                model, rollups, self.site_dir, diagnostics, self._git_info, env=self._env
+                model,
+                rollups,
+                self.site_dir,
+                diagnostics,
+                self._git_info,
+                env=self._env,
+                fragments=self._fragments,
             )
         except ThemeError as exc:
             report.diagnostics.append(Diagnostic("themes", 0, "OKR028", str(exc)))
@@ -409,7 +427,8 @@ class Builder:
             by_path.setdefault(d.path, []).append(d)
         warned = {path: tuple(found) for path, found in by_path.items()}
         git_changed = dict(self._git_info.changed)
-        selected = self._select(specs, fingerprint, shape, warned, git_changed)
+        selected, keys = self._select(specs, fingerprint, shape, warned, git_changed)
+        self._fragments.forget(keys)
         try:
             if selected is None:
                 manifest, written = self._render_all(renderer, specs)
@@ -514,8 +533,9 @@ class Builder:
         shape: Shape,
         warned: dict[str, tuple[Diagnostic, ...]],
         git_changed: dict[str, object],
-    ) -> list[PageSpec] | None:
-        """The pages to render, or None for all of them (and a fresh output tree)."""
+    ) -> tuple[list[PageSpec] | None, set[str] | None]:
+        """The pages to render, or None for all of them (and a fresh output tree), and
+        the dependency keys the changes affect (None: all)."""
         old = self._published
         if (
             old is None
@@ -523,7 +543,7 @@ class Builder:
             or old.out_dir != str(self.out_dir.absolute())
             or old.out_stamp != _out_stamp(self.out_dir)
         ):
-            return None
+            return None, None
         paths = set(self._pending)
         paths |= {p for p in warned.keys() ^ old.warnings.keys()}
         paths |= {p for p in warned.keys() & old.warnings.keys() if warned[p] != old.warnings[p]}
@@ -534,9 +554,9 @@ class Builder:
         }
         keys = affected_keys(paths, old.shape, shape)
         if keys is None:
-            return None
+            return None, None
         manifest = old.manifest
-        return [
+        selected = [
             spec
             for spec in specs
             if spec.path not in manifest
@@ -544,6 +564,7 @@ class Builder:
             or not keys.isdisjoint(spec.deps)
             or not keys.isdisjoint(manifest[spec.path][0])
         ]
+        return selected, keys
 
     def _render_all(self, renderer: SiteRenderer, specs: list[PageSpec]):
         """Render every page into a fresh tree and swap it in."""
@@ -559,32 +580,43 @@ class Builder:
             manifest[f.path] = (STATIC_DEPS, digest(f.content), len(f.content))
         return manifest, paths
 
+    def _parallel(self, specs: list[PageSpec]) -> bool:
+        return self.jobs > 1 and len(specs) >= PARALLEL_MIN_PAGES and can_fork()
+
     def _render_into(self, renderer: SiteRenderer, specs: list[PageSpec], root: Path):
         global _RENDER
-        if self.jobs > 1 and len(specs) >= PARALLEL_MIN_PAGES and can_fork():
-            _RENDER = (renderer, specs, root)
+        if self._parallel(specs):
+            summaries, others = _split_summaries(specs)
+            _RENDER = (renderer, others, root)
             try:
                 with fork_pool(self.jobs) as pool:
-                    for chunk in pool.imap_unordered(_render_range, _ranges(len(specs))):
+                    chunks = pool.imap_unordered(_render_range, _ranges(len(others)))
+                    yield from self._render_chunk(renderer, summaries, root)
+                    for chunk in chunks:
                         yield from chunk
             finally:
                 _RENDER = None
             return
         for start in range(0, len(specs), CHUNK_PAGES):
-            files = [renderer.render(spec) for spec in specs[start : start + CHUNK_PAGES]]
-            write_tree(root, files)
-            for f in files:
-                yield f.path, digest(f.content), len(f.content)
+            yield from self._render_chunk(renderer, specs[start : start + CHUNK_PAGES], root)
+
+    @staticmethod
+    def _render_chunk(renderer: SiteRenderer, specs: list[PageSpec], root: Path):
+        files = [renderer.render(spec) for spec in specs]
+        write_tree(root, files)
+        for f in files:
+            yield f.path, digest(f.content), len(f.content)
 
     def _render_files(self, renderer: SiteRenderer, specs: list[PageSpec]) -> list[OutputFile]:
         global _RENDER
-        if self.jobs > 1 and len(specs) >= PARALLEL_MIN_PAGES and can_fork():
-            _RENDER = (renderer, specs, None)
+        if self._parallel(specs):
+            summaries, others = _split_summaries(specs)
+            _RENDER = (renderer, others, None)
             try:
                 with fork_pool(self.jobs) as pool:
-                    return [
-                        f for chunk in pool.imap(_render_range, _ranges(len(specs))) for f in chunk
-                    ]
+                    chunks = pool.imap(_render_range, _ranges(len(others)))
+                    files = [renderer.render(spec) for spec in summaries]
+                    return files + [f for chunk in chunks for f in chunk]
             finally:
                 _RENDER = None
         return [renderer.render(spec) for spec in specs]

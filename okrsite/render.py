@@ -16,11 +16,13 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from okrsite import __version__, charts, feeds, search, urls, views
-from okrsite.csvexport import cycle_csv
+from okrsite.csvexport import csv_header, team_rows
 from okrsite.diagnostics import CODES, Diagnostic
-from okrsite.export import cycle_data, to_json
+from okrsite.export import cycle_header, cycle_json, team_data, team_json
+from okrsite.fragments import FragmentCache
 from okrsite.gitinfo import NO_GIT, GitData, page_sources
 from okrsite.markup import MarkdownRenderer
 from okrsite.model import Model
@@ -350,8 +352,10 @@ class SiteRenderer:
         diagnostics: tuple[Diagnostic, ...] | list[Diagnostic] = (),
         git: GitData | None = None,
         env: jinja2.Environment | None = None,  # reuse compiled templates (rebuilds)
+        fragments: FragmentCache | None = None,  # reuse pieces of summary pages (rebuilds)
     ):
         self.model = model
+        self.fragments = fragments if fragments is not None else FragmentCache()
         self.rollups = rollups
         self.folders = theme_dirs(site_dir, model.config.theme)
         self.env = env or make_environment(self.folders)
@@ -383,7 +387,14 @@ class SiteRenderer:
             today=today,
             git=git or NO_GIT,  # last changes, --history, --as-of: data from the build
             page_sources=self.page_sources,
+            fragment=self.fragment,
         )
+
+    @jinja2.pass_context
+    def fragment(self, context: jinja2.runtime.Context, name: str, *deps: str, caller) -> Markup:
+        """`{% call fragment(name, *deps) %}…{% endcall %}`: a piece of the page that
+        shows only what `deps` name (see fragments.py); kept until they change."""
+        return Markup(self.fragments.piece(context["page_path"], name, deps, caller))
 
     @jinja2.pass_context
     def page_sources(self, context: jinja2.runtime.Context) -> tuple[list[str], bool]:
@@ -408,8 +419,7 @@ class SiteRenderer:
 
     def render(self, spec: PageSpec) -> OutputFile:
         if spec.template == CYCLE_JSON:
-            data = cycle_data(self.model, self.rollups[spec.context["cycle_id"]])
-            return OutputFile(spec.path, to_json(data).encode("utf-8"))
+            return OutputFile(spec.path, self._cycle_json(spec).encode("utf-8"))
         if spec.template in (CYCLE_CSV, SEARCH_INDEX, ATOM_FEED, SITEMAP):
             return OutputFile(spec.path, self._data_file(spec).encode("utf-8"))
         try:
@@ -419,11 +429,47 @@ class SiteRenderer:
             raise ThemeError(f"{spec.template} ({spec.path}): {type(exc).__name__}: {exc}") from exc
         return OutputFile(spec.path, html.encode("utf-8"))
 
+    def _team_pieces(self, spec: PageSpec, cycle_id: str, make) -> list[str]:
+        """`make(team_id)` for every team, kept as pieces that show the team's numbers."""
+        return [
+            self.fragments.piece(
+                spec.path, team_id, (f"team:{cycle_id}/{team_id}",), lambda t=team_id: make(t)
+            )
+            for team_id in self.model.teams
+        ]
+
+    def _cycle_json(self, spec: PageSpec) -> str:
+        cycle_id = spec.context["cycle_id"]
+        rollup = self.rollups[cycle_id]
+        teams = self._team_pieces(
+            spec, cycle_id, lambda t: team_json(team_data(self.model, rollup, t))
+        )
+        return cycle_json(cycle_header(rollup), teams)
+
+    def _search_index(self, spec: PageSpec) -> str:
+        texts = [search.entries_text(search.directory_entries(self.model, self.people))]
+        for cycle_id in search.cycle_order(self.model, self.current):
+            texts.append(search.entries_text([search.cycle_entry(cycle_id)]))
+            texts += [
+                self.fragments.piece(
+                    spec.path,
+                    f"{cycle_id}/{team_id}",
+                    (f"own:{cycle_id}/{team_id}",),
+                    lambda c=cycle_id, t=team_id: search.entries_text(
+                        search.goal_entries(self.model, c, t)
+                    ),
+                )
+                for team_id in self.model.teams
+            ]
+        return search.index_script_of(texts)
+
     def _data_file(self, spec: PageSpec) -> str:
         if spec.template == CYCLE_CSV:
-            return cycle_csv(self.model, self.rollups[spec.context["cycle_id"]])
+            rollup = self.rollups[spec.context["cycle_id"]]
+            make = functools.partial(team_rows, self.model, rollup)
+            return csv_header() + "".join(self._team_pieces(spec, rollup.cycle.id, make))
         if spec.template == SEARCH_INDEX:
-            return search.index_script(search.entries(self.model, self.people, self.current))
+            return self._search_index(spec)
         if spec.template == SITEMAP:
             return feeds.sitemap(self.model.config.base_url, spec.context["pages"])
         team_id = spec.context.get("team_id")

@@ -223,6 +223,39 @@ def test_rebuild_matches_cold_build(change: str, gen_site: Path, tmp_path: Path)
     assert all((out / p).exists() or change == "delete-checkin" for p in report.written)
 
 
+def test_a_long_preview_session_stays_equal_to_cold_builds(gen_site: Path, tmp_path: Path) -> None:
+    """One builder through many edits: the pieces of summary pages kept between rebuilds
+    (okrsite/fragments.py) never go stale, including when alignment moves between teams."""
+    out = tmp_path / "out"
+    builder = Builder(gen_site, out, GENERATED_TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    cycles = sorted((gen_site / "content" / "cycles").iterdir())
+    running = sorted(p for p in cycles[-1].glob("*.md") if "aligns_to:" in p.read_text())
+    aligned, text = running[-1], running[-1].read_text(encoding="utf-8")
+    line = next(ln for ln in text.splitlines(keepends=True) if "aligns_to:" in ln)
+    closed_checkin = sorted(cycles[0].glob("*/*.md"))[-1]
+
+    def unalign(path: Path) -> None:
+        path.write_text(text.replace(line, "", 1), encoding="utf-8")
+
+    def realign(path: Path) -> None:
+        path.write_text(text, encoding="utf-8")
+
+    steps = [
+        (edit_checkin, a_checkin(gen_site)),
+        (unalign, aligned),
+        (edit_checkin, sorted(aligned.with_suffix("").glob("*.md"))[0]),
+        (realign, aligned),
+        (edit_checkin, closed_checkin),  # the closed cycle's final check-ins
+        (edit_checkin, a_checkin(gen_site)),
+    ]
+    for change, path in steps:
+        change(path)
+        report = builder.rebuild([path])
+        assert report.ok and not report.full, change.__name__
+        assert tree(out) == reference(gen_site, tmp_path / "ref", GENERATED_TODAY), change.__name__
+
+
 def test_rebuild_after_config_and_template_change(tmp_path: Path) -> None:
     site = make_site(
         tmp_path / "site",
