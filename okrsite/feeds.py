@@ -10,6 +10,7 @@ sanitised HTML the pages show, escaped again as Atom `type="html"` content.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Callable, Iterable
 
 from markupsafe import escape
@@ -109,8 +110,11 @@ def atom_feed(
     return "\n".join(out) + "\n"
 
 
-def counted_checkins(model: Model, today: dt.date, team: str | None = None) -> list[CheckIn]:
-    """Check-ins dated on or before today, newest first (optionally of one team)."""
+def counted_checkins(
+    model: Model, today: dt.date, team: str | None = None, limit: int | None = None
+) -> list[CheckIn]:
+    """Check-ins dated on or before today, newest first (optionally of one team; the
+    newest `limit` only)."""
     found = [
         c
         for (_, team_id), checkins in model.checkins.items()
@@ -118,7 +122,13 @@ def counted_checkins(model: Model, today: dt.date, team: str | None = None) -> l
         for c in checkins
         if c.date <= today
     ]
-    return sorted(found, key=lambda c: (-c.date.toordinal(), c.cycle, c.team))
+    if limit is not None:
+        return heapq.nsmallest(limit, found, key=_newest_first)
+    return sorted(found, key=_newest_first)
+
+
+def _newest_first(c: CheckIn) -> tuple:
+    return (-c.date.toordinal(), c.cycle, c.team)
 
 
 def sitemap(base_url: str, pages: Iterable[str]) -> str:

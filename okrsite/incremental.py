@@ -94,7 +94,7 @@ from okrsite.render import (
     page_specs,
     theme_dirs,
 )
-from okrsite.rollup import CycleRollup, compute, current_cycle, cycle_rollup
+from okrsite.rollup import CycleRollup, cycle_rollup
 from okrsite.validate import validate
 from okrsite.write import PublishError, build_lock, replace_files, staged, write_tree
 
@@ -292,7 +292,9 @@ class Builder:
         self._git_info: GitData | None = None
         self._published: Published | None = None
         self._pending: set[str] = set()  # changed since the last publish
-        self._last_rollups: tuple | None = None  # (what they depend on, rollups)
+        self._rollup_memo: dict = {}  # rollup.cycle_rollup's, kept between rebuilds
+        self._spec_memo: dict = {}  # render.page_specs's, kept between rebuilds
+        self._validate_memo: dict = {}  # validate.validate's, kept between rebuilds
         self._specs: list[PageSpec] = []
         self._loaded_disk = False
         self._disk_dirty = False
@@ -382,9 +384,10 @@ class Builder:
             [r.stub for r in good.values()],
             frozenset(self._paths),
             {p: r.result for p, r in good.items()},
+            self._validate_memo,
         )
         model = validated.model
-        rollups = self._compute(model, today, fingerprint, changed)
+        rollups = self._compute(model, today)
         warnings = lint(model, rollups, today)
         load_problems = self._problems + [d for r in records.values() for d in r.load_diagnostics]
         diagnostics = sorted_diagnostics(
@@ -420,7 +423,7 @@ class Builder:
             return report
         self._env = renderer.env
         renderer.markdown.memo = self._memo
-        specs = page_specs(model, current_cycle(model, today))
+        specs = page_specs(model, renderer.current, renderer.people, self._spec_memo)
         shape = Shape.of(renderer)
         by_path: dict[str, list[Diagnostic]] = {}
         for d in diagnostics:
@@ -463,30 +466,13 @@ class Builder:
         report.bytes = sum(size for _, _, size in manifest.values())
         return report
 
-    def _compute(
-        self, model: Model, today: dt.date, fingerprint: tuple, changed: set[str] | None
-    ) -> dict[str, CycleRollup]:
-        """Rollups; a cycle none of whose files changed keeps last run's (same teams,
-        same config and theme, same today)."""
-        last = self._last_rollups
-        touched = set()
-        for path in changed or ():
-            role = classify(path) if path.startswith(f"{CONTENT_DIR}/cycles/") else None
-            if isinstance(role, tuple):
-                touched.add(role[2])
-            elif path.startswith(f"{CONTENT_DIR}/"):
-                last = None  # a team file, a stray file: recompute everything
-        if changed is None or last is None or last[0] != (fingerprint, model.teams, model.cycles):
-            rollups = compute(model, today)
-        else:
-            rollups = {
-                cid: last[1][cid]
-                if cid in last[1] and cid not in touched
-                else cycle_rollup(model, c, today)
-                for cid, c in model.cycles.items()
-            }
-        self._last_rollups = ((fingerprint, model.teams, model.cycles), rollups)
-        return rollups
+    def _compute(self, model: Model, today: dt.date) -> dict[str, CycleRollup]:
+        """Rollups; a team whose OKR file and check-ins did not change keeps its own
+        numbers (rollup.cycle_rollup's memo)."""
+        return {
+            cycle_id: cycle_rollup(model, cycle, today, self._rollup_memo)
+            for cycle_id, cycle in model.cycles.items()
+        }
 
     def _needs_discover(self, changes: set[str]) -> bool:
         """A changed path that is not a plain content file (a folder, a rename of one)."""
@@ -669,18 +655,22 @@ class Builder:
         rendered = {f.path: f for f in files}
         manifest: dict[str, tuple[frozenset[str], str, int]] = {}
         changed: list[OutputFile] = []
-        pairs = [(s.deps, rendered.get(s.path)) for s in specs] + [(STATIC_DEPS, f) for f in static]
-        for deps, file in pairs:
-            if file is None:  # not affected: as it was
-                continue
+
+        def compare(path: str, deps: frozenset[str], file: OutputFile) -> None:
             hashed = digest(file.content)
-            manifest[file.path] = (deps, hashed, len(file.content))
-            if old.get(file.path, (None, None))[1] != hashed:
+            manifest[path] = (deps, hashed, len(file.content))
+            if path not in old or old[path][1] != hashed:
                 changed.append(file)
+
         for spec in specs:
-            if spec.path not in rendered:
+            file = rendered.get(spec.path)
+            if file is None:  # not affected: as it was
                 manifest[spec.path] = (spec.deps, *old[spec.path][1:])
-        return manifest, changed, sorted(set(old) - set(manifest))
+            else:
+                compare(spec.path, spec.deps, file)
+        for file in static:
+            compare(file.path, STATIC_DEPS, file)
+        return manifest, changed, sorted(old.keys() - manifest.keys())
 
     # --- the on-disk cache ------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from okrsite.export import cycle_header, cycle_json, team_data, team_json
 from okrsite.fragments import FragmentCache
 from okrsite.gitinfo import NO_GIT, GitData, page_sources
 from okrsite.markup import MarkdownRenderer
-from okrsite.model import Model
+from okrsite.model import Model, TeamOKRs
 from okrsite.rollup import CycleRollup, current_cycle, score_band
 from okrsite.schema import id_problem
 
@@ -73,25 +73,71 @@ def _team_keys(cycle_id: str, team_id: str) -> frozenset[str]:
     return frozenset({f"team:{cycle_id}/{team_id}", f"team:*/{team_id}"})
 
 
-def page_specs(model: Model, current: str | None) -> list[PageSpec]:
+def page_specs(
+    model: Model,
+    current: str | None,
+    people: dict[str, views.Person] | None = None,
+    memo: dict | None = None,
+) -> list[PageSpec]:
     """Every page of the site, in a stable order.
 
     Every HTML page shows the cycle switcher, so each one also depends on "cycles".
+    `people`: views.people(model), when the caller has it. `memo`: a dict the caller
+    keeps between calls (the preview server's rebuilds): the pages of an OKR file or
+    of a team's check-ins that are the very same objects as last time are reused.
     """
-    specs = _page_specs(model, current)
-    html = [s.path for s in specs if s.path.endswith(".html") and s.path != urls.NOT_FOUND]
+    specs = _site_pages(model, current)
+    for person in (people if people is not None else views.people(model)).values():
+        # What a person owns can change in any file (owners default to leads): the
+        # page shows the numbers of what they own and the check-ins they wrote. A
+        # rebuild re-renders it by its old and its new deps, so gaining or losing an
+        # item is seen; a team file's lead change re-renders everything anyway.
+        deps = {f"own:{c}/{t}" for c, t, *_ in person.objectives + person.key_results}
+        deps |= {f"checkins:{ch.cycle}/{ch.team}" for ch in person.checkins}
+        specs.append(
+            _page(urls.person_page(person.slug), "person.html", {"name": person.name}, deps)
+        )
+    every_cycle_checkins = {f"checkins:{c}/" for c in model.cycles}
+    for team_id in model.teams:
+        specs += _team_pages(team_id, every_cycle_checkins)
+    for cycle_id in model.cycles:
+        specs += _cycle_pages(cycle_id)
+    memo = {} if memo is None else memo
+    for key, file in model.okrs.items():
+        specs += _memoised(memo, ("okrs", *key), (file,), lambda k=key, f=file: _okr_pages(*k, f))
+    for key, checkins in model.checkins.items():
+        specs += _memoised(
+            memo, ("checkins", *key), checkins, lambda k=key: _checkin_pages(model, k)
+        )
     if model.config.base_url:
+        html = [s.path for s in specs if s.path.endswith(".html") and s.path != urls.NOT_FOUND]
         specs.append(PageSpec(urls.SITEMAP, SITEMAP, {"pages": html}))
+    return specs
+
+
+def _page(path: str, template: str, context: dict, deps: set[str] | frozenset[str]) -> PageSpec:
+    """A page of one part of the site; an HTML one also shows the cycle switcher."""
+    if path.endswith(".html"):
+        deps = {*deps, "cycles"}
+    return PageSpec(path, template, context, frozenset(deps))
+
+
+def _memoised(memo: dict, key: tuple, sources: tuple, make) -> list[PageSpec]:
+    """`make()`, or the pages made last time from the very same source objects."""
+    kept = memo.get(key)
+    if kept is not None and _same_objects(kept[0], sources):
+        return kept[1]
+    pages = make()
+    memo[key] = (sources, pages)
+    return pages
+
+
+def _same_objects(old: tuple, new: tuple) -> bool:
+    return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))
+
+
+def _site_pages(model: Model, current: str | None) -> list[PageSpec]:
     return [
-        PageSpec(s.path, s.template, s.context, s.deps | {"cycles"})
-        if s.path.endswith(".html") and "*" not in s.deps
-        else s
-        for s in specs
-    ]
-
-
-def _page_specs(model: Model, current: str | None) -> list[PageSpec]:
-    specs = [
         PageSpec(urls.DASHBOARD, "dashboard.html", {"cycle_id": current}),
         PageSpec(urls.CYCLES, "cycles.html"),
         PageSpec(urls.TEAMS, "teams.html"),
@@ -103,103 +149,79 @@ def _page_specs(model: Model, current: str | None) -> list[PageSpec]:
         # are absolute; without, they are relative to the site root (see docs/themes.md).
         PageSpec(urls.NOT_FOUND, "404.html", {"link_base": model.config.base_url}),
     ]
-    for person in views.people(model).values():
-        # What a person owns can change in any file (owners default to leads): the
-        # page shows the numbers of what they own and the check-ins they wrote. A
-        # rebuild re-renders it by its old and its new deps, so gaining or losing an
-        # item is seen; a team file's lead change re-renders everything anyway.
-        deps = {f"own:{c}/{t}" for c, t, *_ in person.objectives + person.key_results}
-        deps |= {f"checkins:{ch.cycle}/{ch.team}" for ch in person.checkins}
-        specs.append(
-            PageSpec(
-                urls.person_page(person.slug), "person.html", {"name": person.name}, frozenset(deps)
-            )
-        )
-    every_cycle_checkins = {f"checkins:{c}/" for c in model.cycles}
-    for team_id in model.teams:
-        specs.append(
-            PageSpec(
-                urls.team_page(team_id),
-                "team.html",
-                {"team_id": team_id},
-                frozenset({f"team:*/{team_id}"}),
-            )
-        )
-        # A team's check-ins in every cycle (a new cycle changes "cycles").
-        team_checkins = frozenset(
-            {f"team:*/{team_id}"} | {k + team_id for k in every_cycle_checkins}
-        )
-        specs.append(
-            PageSpec(
-                urls.team_timeline_page(team_id),
-                "team_timeline.html",
-                {"team_id": team_id},
-                team_checkins,
-            )
-        )
-        specs.append(
-            PageSpec(
-                urls.team_feed(team_id), ATOM_FEED, {"team_id": team_id}, team_checkins | {"cycles"}
-            )
-        )
-    for cycle_id in model.cycles:
-        cycle_deps = frozenset({f"cycle:{cycle_id}"})
-        context = {"cycle_id": cycle_id}
-        specs.append(PageSpec(urls.cycle_page(cycle_id), "cycle.html", context, cycle_deps))
-        specs.append(PageSpec(urls.api_json(cycle_id), CYCLE_JSON, context, cycle_deps))
-        specs.append(PageSpec(urls.api_csv(cycle_id), CYCLE_CSV, context, cycle_deps))
+
+
+def _team_pages(team_id: str, every_cycle_checkins: set[str]) -> list[PageSpec]:
+    context = {"team_id": team_id}
+    # A team's check-ins in every cycle (a new cycle changes "cycles").
+    checkins = {f"team:*/{team_id}"} | {k + team_id for k in every_cycle_checkins}
+    return [
+        _page(urls.team_page(team_id), "team.html", context, {f"team:*/{team_id}"}),
+        _page(urls.team_timeline_page(team_id), "team_timeline.html", context, checkins),
+        _page(urls.team_feed(team_id), ATOM_FEED, context, checkins | {"cycles"}),
+    ]
+
+
+def _cycle_pages(cycle_id: str) -> list[PageSpec]:
+    deps = {f"cycle:{cycle_id}"}
+    context = {"cycle_id": cycle_id}
+    return [
+        _page(urls.cycle_page(cycle_id), "cycle.html", context, deps),
+        _page(urls.api_json(cycle_id), CYCLE_JSON, context, deps),
+        _page(urls.api_csv(cycle_id), CYCLE_CSV, context, deps),
         # Alignment crosses teams: any file of the cycle can add or move a node.
-        specs.append(PageSpec(urls.alignment_page(cycle_id), "alignment.html", context, cycle_deps))
-        specs.append(
-            PageSpec(urls.cycle_timeline_page(cycle_id), "cycle_timeline.html", context, cycle_deps)
+        _page(urls.alignment_page(cycle_id), "alignment.html", context, deps),
+        _page(urls.cycle_timeline_page(cycle_id), "cycle_timeline.html", context, deps),
+    ]
+
+
+def _okr_pages(cycle_id: str, team_id: str, file: TeamOKRs) -> list[PageSpec]:
+    own = f"own:{cycle_id}/{team_id}"
+    titles = f"titles:{cycle_id}"
+    checkins = f"checkins:{cycle_id}/{team_id}"
+    pages = [
+        _page(
+            urls.team_cycle_page(cycle_id, team_id),
+            "team_cycle.html",
+            {"cycle_id": cycle_id, "team_id": team_id},
+            # Names the objectives its own align to, and those aligned to them.
+            _team_keys(cycle_id, team_id) | {checkins, titles},
         )
-    for cycle_id, team_id in model.okrs:
-        specs.append(
-            PageSpec(
-                urls.team_cycle_page(cycle_id, team_id),
-                "team_cycle.html",
-                {"cycle_id": cycle_id, "team_id": team_id},
-                # Names the objectives its own align to, and those aligned to them.
-                _team_keys(cycle_id, team_id)
-                | {f"checkins:{cycle_id}/{team_id}", f"titles:{cycle_id}"},
+    ]
+    for objective in file.objectives:
+        pages.append(
+            _page(
+                urls.objective_page(cycle_id, team_id, objective.id),
+                "objective.html",
+                {"cycle_id": cycle_id, "team_id": team_id, "objective": objective},
+                {own, titles},  # its own numbers only: the teams below change nothing
             )
         )
-        for objective in model.okrs[(cycle_id, team_id)].objectives:
-            specs.append(
-                PageSpec(
-                    urls.objective_page(cycle_id, team_id, objective.id),
-                    "objective.html",
-                    {"cycle_id": cycle_id, "team_id": team_id, "objective": objective},
-                    # Its own numbers only: the teams below change its page's nothing.
-                    frozenset({f"own:{cycle_id}/{team_id}", f"titles:{cycle_id}"}),
+        for kr in objective.key_results:
+            context = {"cycle_id": cycle_id, "team_id": team_id, "objective": objective, "kr": kr}
+            pages.append(
+                _page(
+                    urls.key_result_page(cycle_id, team_id, kr.id),
+                    "key_result.html",
+                    context,
+                    {own, checkins},
                 )
             )
-            for kr in objective.key_results:
-                specs.append(
-                    PageSpec(
-                        urls.key_result_page(cycle_id, team_id, kr.id),
-                        "key_result.html",
-                        {
-                            "cycle_id": cycle_id,
-                            "team_id": team_id,
-                            "objective": objective,
-                            "kr": kr,
-                        },
-                        frozenset({f"own:{cycle_id}/{team_id}", f"checkins:{cycle_id}/{team_id}"}),
-                    )
-                )
-    for (cycle_id, team_id), checkins in model.checkins.items():
-        for checkin in checkins:
-            specs.append(
-                PageSpec(
-                    urls.checkin_page(cycle_id, team_id, checkin.date),
-                    "checkin.html",
-                    {"cycle_id": cycle_id, "team_id": team_id, "checkin": checkin},
-                    # Names the key results it updates (titles from the OKR file).
-                    frozenset({f"checkins:{cycle_id}/{team_id}", f"titles:{cycle_id}"}),
-                )
-            )
-    return specs
+    return pages
+
+
+def _checkin_pages(model: Model, key: tuple[str, str]) -> list[PageSpec]:
+    cycle_id, team_id = key
+    deps = {f"checkins:{cycle_id}/{team_id}", f"titles:{cycle_id}"}  # names the KRs it updates
+    return [
+        _page(
+            urls.checkin_page(cycle_id, team_id, checkin.date),
+            "checkin.html",
+            {"cycle_id": cycle_id, "team_id": team_id, "checkin": checkin},
+            deps,
+        )
+        for checkin in model.checkins[key]
+    ]
 
 
 class ThemeError(Exception):
@@ -474,7 +496,7 @@ class SiteRenderer:
             return feeds.sitemap(self.model.config.base_url, spec.context["pages"])
         team_id = spec.context.get("team_id")
         if team_id is None:
-            checkins = feeds.counted_checkins(self.model, self.today)[: feeds.SITE_FEED_ENTRIES]
+            checkins = feeds.counted_checkins(self.model, self.today, limit=feeds.SITE_FEED_ENTRIES)
             title, page = f"{self.model.config.title}: check-ins", urls.DASHBOARD
         else:
             checkins = feeds.counted_checkins(self.model, self.today, team_id)

@@ -184,20 +184,35 @@ def is_stale(
     return (today - since).days > rules.stale_after_days
 
 
-def cycle_rollup(model: Model, cycle: Cycle, today: dt.date) -> CycleRollup:
+OwnRollup = tuple[dict[str, ObjectiveRollup], dt.date | None]  # a team's objectives, latest
+
+
+def cycle_rollup(
+    model: Model, cycle: Cycle, today: dt.date, memo: dict | None = None
+) -> CycleRollup:
+    """`memo`: a dict the caller keeps between calls (the preview server's rebuilds);
+    a team whose OKR file and check-ins are the very same objects as last time keeps
+    its own numbers, so a check-in recomputes one team and the sums above it."""
     rules = model.config.rules
     phase = cycle.phase(today)
     expected = expected_progress(cycle, today)
-    own: dict[str, tuple[dict[str, ObjectiveRollup], dt.date | None]] = {}
+    own: dict[str, OwnRollup] = {}
     for team_id in model.teams:
         file = model.okrs.get((cycle.id, team_id))
         counted = tuple(c for c in model.checkins.get((cycle.id, team_id), ()) if c.date <= today)
+        inputs = (cycle, today, rules, file, counted)
+        kept = memo.get((cycle.id, team_id)) if memo is not None else None
+        if kept is not None and _same_objects(kept[0], inputs):
+            own[team_id] = kept[1]
+            continue
         objectives = {}
         if file is not None:
             objectives = {
                 o.id: objective_rollup(o, counted, expected, phase, rules) for o in file.objectives
             }
         own[team_id] = (objectives, counted[-1].date if counted else None)
+        if memo is not None:
+            memo[(cycle.id, team_id)] = (inputs, own[team_id])
 
     subtree_values = _subtree_progress_values(model, own)
     teams = {}
@@ -211,6 +226,17 @@ def cycle_rollup(model: Model, cycle: Cycle, today: dt.date) -> CycleRollup:
             objectives=objectives,
         )
     return CycleRollup(cycle, today, phase, expected, teams)
+
+
+def _same_objects(old: tuple, new: tuple) -> bool:
+    """The same cycle, day and rules (by value), OKR file and check-ins (by identity)."""
+    cycle, today, rules, file, counted = old
+    return (
+        (cycle, today, rules) == new[:3]
+        and file is new[3]
+        and len(counted) == len(new[4])
+        and all(a is b for a, b in zip(counted, new[4], strict=True))
+    )
 
 
 def _subtree_progress_values(

@@ -82,8 +82,8 @@ UPDATE_SCHEMA = {
     "done": Bool(),
     "grade": Number(minimum=0, maximum=1),
 }
-METRIC_ONLY = {"value"}
-MILESTONE_ONLY = {"progress", "done"}
+METRIC_ONLY = ("value",)  # in the order their errors are reported
+MILESTONE_ONLY = ("done", "progress")
 
 
 @dataclass
@@ -457,17 +457,21 @@ def _drop_objectives(file: TeamOKRs, cycle: str, bad: set[tuple[str, str, str]])
     return TeamOKRs(file.team, file.cycle, kept, file.body, file.source)
 
 
+@dataclass(frozen=True)
+class UpdateTargets:
+    """What a team's check-ins in a cycle may update: its key results by id, and the ids
+    of those whose objective has an error of its own (so not called unknown)."""
+
+    key_results: dict[str, KeyResult]
+    dropped: frozenset[str] = frozenset()
+
+
 def check_updates(
-    checkin: CheckIn,
-    file: TeamOKRs | None,
-    ctx: Context,
-    present: frozenset[str],
-    dropped: frozenset[str] = frozenset(),
+    checkin: CheckIn, targets: UpdateTargets | None, ctx: Context, present: frozenset[str]
 ) -> bool:
-    """`dropped`: ids of key results whose objective has an error of its own."""
-    if file is None and okrs_path(checkin.cycle, checkin.team) in present:
+    if targets is None and okrs_path(checkin.cycle, checkin.team) in present:
         return False  # the OKR file has errors of its own
-    if file is None:
+    if targets is None:
         ctx.report(
             1,
             "OKR018",
@@ -475,11 +479,11 @@ def check_updates(
             f"add content/cycles/{checkin.cycle}/{checkin.team}.md first",
         )
         return False
-    key_results = {kr.id: kr for o in file.objectives for kr in o.key_results}
+    key_results = targets.key_results
     ok = True
     for update in checkin.updates:
         kr = key_results.get(update.key_result)
-        if kr is None and update.key_result in dropped:
+        if kr is None and update.key_result in targets.dropped:
             ok = False  # its objective is reported already; don't call the KR unknown
             continue
         if kr is None:
@@ -491,8 +495,7 @@ def check_updates(
             )
             ok = False
             continue
-        wrong = METRIC_ONLY if kr.type == "milestone" else MILESTONE_ONLY
-        for name in sorted(wrong):
+        for name in METRIC_ONLY if kr.type == "milestone" else MILESTONE_ONLY:
             if getattr(update, name) is not None:
                 hint = "value" if kr.type == "metric" else "progress or done"
                 ctx.report(
@@ -520,10 +523,14 @@ def validate(
     files: list[SourceFile],
     present: frozenset[str] = frozenset(),
     per_file: dict[str, PerFile] | None = None,
+    memo: dict | None = None,
 ) -> Validated:
     """Check `files`; `present` holds every content path found, loadable or not,
     so a file with errors of its own does not also cause "unknown" errors elsewhere.
     `per_file`: `read_source` results already known, by path (from a cache).
+    `memo`: a dict the caller keeps between calls (the preview server's rebuilds): a
+    check-in that is the very same object as last time, against the very same OKR
+    file, is not checked again.
     """
     present = present | {src.path for src in files}
     diagnostics: list[Diagnostic] = []
@@ -584,30 +591,44 @@ def validate(
         key: {kr.id for o in f.objectives for kr in o.key_results} for key, f in okrs.items()
     }
     okrs = {key: _drop_objectives(file, key[0], bad) for key, file in okrs.items()}
+    targets = {}
+    for key, file in okrs.items():
+        kept = {kr.id: kr for o in file.objectives for kr in o.key_results}
+        targets[key] = UpdateTargets(kept, frozenset(all_krs[key] - kept.keys()))
+
+    memo = {} if memo is None else memo
+
+    def updates_ok(src: SourceFile, checkin: CheckIn) -> bool:
+        key = (src.cycle, src.team)
+        file, dropped = okrs.get(key), targets[key].dropped if key in targets else None
+        kept = memo.get(src.path)
+        if kept is None or not (
+            kept[0][0] is checkin and kept[0][1] is file and kept[0][2] == dropped
+        ):
+            ctx = Context(src.path, [])
+            ok = check_updates(checkin, targets.get(key), ctx, present)
+            kept = ((checkin, file, dropped), ok, ctx.diagnostics)
+            if key in targets:  # else the outcome depends on `present`
+                memo[src.path] = kept
+        diagnostics.extend(kept[2])
+        return kept[1]
 
     checkins: dict[tuple[str, str], list[CheckIn]] = defaultdict(list)
     for src in by_kind["checkin"]:
-        ctx = Context(src.path, diagnostics)
         checkin = read(src)
         cycle = cycle_of(src)
         if checkin is None or cycle is None or not known_team(src):
             continue
         if not cycle.start <= checkin.date <= cycle.end:
-            ctx.report(
+            report(
+                src.path,
                 src.front_matter.line_of("date") if "date" in src.front_matter else 1,
                 "OKR023",
                 f"check-in dated {checkin.date} is outside cycle {cycle.id} "
                 f"({cycle.start} to {cycle.end}); move it to the right cycle folder",
             )
             continue
-        key = (src.cycle, src.team)
-        dropped = (
-            frozenset(all_krs.get(key, ()))
-            - {kr.id for o in okrs[key].objectives for kr in o.key_results}
-            if key in okrs
-            else frozenset()
-        )
-        if check_updates(checkin, okrs.get(key), ctx, present, dropped):
+        if updates_ok(src, checkin):
             checkins[(src.cycle, src.team)].append(checkin)
 
     ordered_cycles = dict(sorted(cycles.items(), key=lambda item: (item[1].start, item[0])))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
@@ -223,6 +224,26 @@ def checkins_of_cycle(model: Model, cycle_id: str) -> list[CheckIn]:
         c for (cid, _), checkins in model.checkins.items() if cid == cycle_id for c in checkins
     ]
     return sorted(found, key=lambda c: (-c.date.toordinal(), c.team))
+
+
+def latest_checkins(
+    model: Model, cycle_id: str, today: dt.date, limit: int
+) -> list[tuple[str, str, CheckIn]]:
+    """The newest `limit` counted check-ins of a cycle, as (cycle, team, check-in)."""
+    found = (c for c in checkins_of_cycle(model, cycle_id) if c.date <= today)
+    return [(cycle_id, c.team, c) for c in itertools.islice(found, limit)]
+
+
+def by_day(checkins: list[CheckIn]) -> list[tuple[dt.date, list[CheckIn]]]:
+    """Consecutive check-ins of the same date, grouped, in the order given."""
+    return [(day, list(group)) for day, group in itertools.groupby(checkins, lambda c: c.date)]
+
+
+def objective_scores(rollup: CycleRollup) -> list[float]:
+    """The score of every scored objective of a cycle, team by team."""
+    return [
+        o.score for t in rollup.teams.values() for o in t.objectives.values() if o.score is not None
+    ]
 
 
 def checkins_of_team(model: Model, team_id: str) -> list[CheckIn]:
