@@ -62,6 +62,8 @@ class GitData:
 
     def last_changed(self, paths: list[str] | tuple[str, ...]) -> Commit | None:
         """The latest of the last changes of `paths` (by author date), or None."""
+        if not self.changed:  # outside git: no need to look at every path
+            return None
         found = [self.changed[p] for p in paths if p in self.changed]
         return max(found, key=lambda c: (c.date, c.sha)) if found else None
 

@@ -295,6 +295,7 @@ class Builder:
         self._rollup_memo: dict = {}  # rollup.cycle_rollup's, kept between rebuilds
         self._spec_memo: dict = {}  # render.page_specs's, kept between rebuilds
         self._validate_memo: dict = {}  # validate.validate's, kept between rebuilds
+        self._lint_memo: dict = {}  # lint.lint's, kept between rebuilds
         self._specs: list[PageSpec] = []
         self._loaded_disk = False
         self._disk_dirty = False
@@ -388,7 +389,7 @@ class Builder:
         )
         model = validated.model
         rollups = self._compute(model, today)
-        warnings = lint(model, rollups, today)
+        warnings = lint(model, rollups, today, self._lint_memo)
         load_problems = self._problems + [d for r in records.values() for d in r.load_diagnostics]
         diagnostics = sorted_diagnostics(
             config_problems + load_problems + validated.diagnostics + warnings
@@ -664,10 +665,13 @@ class Builder:
 
         for spec in specs:
             file = rendered.get(spec.path)
-            if file is None:  # not affected: as it was
-                manifest[spec.path] = (spec.deps, *old[spec.path][1:])
-            else:
+            if file is not None:
                 compare(spec.path, spec.deps, file)
+                continue
+            kept = old[spec.path]  # not affected: as it was
+            if kept[0] is not spec.deps and kept[0] != spec.deps:
+                kept = (spec.deps, kept[1], kept[2])
+            manifest[spec.path] = kept
         for file in static:
             compare(file.path, STATIC_DEPS, file)
         return manifest, changed, sorted(old.keys() - manifest.keys())

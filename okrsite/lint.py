@@ -113,10 +113,15 @@ def _objective_warnings(model: Model, team_id: str, objective: Objective) -> lis
     return found
 
 
-def lint(model: Model, rollups: dict[str, CycleRollup], today: dt.date) -> list[Diagnostic]:
+def lint(
+    model: Model, rollups: dict[str, CycleRollup], today: dt.date, memo: dict | None = None
+) -> list[Diagnostic]:
+    """`memo`: a dict the caller keeps between calls (the preview server's rebuilds): an
+    OKR file that is the very same object as last time keeps its objectives' warnings."""
     rules = model.config.rules
     found: list[Diagnostic] = []
     has_root = any(team.parent is None for team in model.teams.values())
+    memo = {} if memo is None else memo
     for (cycle_id, team_id), file in model.okrs.items():
         count = len(file.objectives)
         if count > rules.max_objectives:
@@ -129,8 +134,14 @@ def lint(model: Model, rollups: dict[str, CycleRollup], today: dt.date) -> list[
                 )
             )
         if has_root:
-            for objective in file.objectives:
-                found.extend(_objective_warnings(model, team_id, objective))
+            inputs = (file, model.root.id, rules)
+            kept = memo.get((cycle_id, team_id))
+            if kept is None or kept[0][0] is not file or kept[0][1:] != inputs[1:]:
+                warnings = [
+                    w for o in file.objectives for w in _objective_warnings(model, team_id, o)
+                ]
+                kept = memo[(cycle_id, team_id)] = (inputs, warnings)
+            found.extend(kept[1])
         team = rollups[cycle_id].teams.get(team_id)
         if team is not None and team.stale:
             latest = team.latest_checkin

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from okrsite.model import CheckIn, KeyResult, Model, Objective
-from okrsite.rollup import CycleRollup, weighted_mean
+from okrsite.rollup import CycleRollup, score_band, weighted_mean
 
 # --------------------------------------------------------------------------- people
 
@@ -244,6 +244,14 @@ def objective_scores(rollup: CycleRollup) -> list[float]:
     return [
         o.score for t in rollup.teams.values() for o in t.objectives.values() if o.score is not None
     ]
+
+
+def band_counts(scores: list[float]) -> dict[str, int]:
+    """How many scores are a hit, partial or missed (rollup.score_band)."""
+    counts = {"hit": 0, "partial": 0, "missed": 0}
+    for value in scores:
+        counts[score_band(value)] += 1  # type: ignore[index]
+    return counts
 
 
 def checkins_of_team(model: Model, team_id: str) -> list[CheckIn]:

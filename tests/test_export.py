@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -84,3 +86,43 @@ def test_unknown_cycle_is_a_usage_error(tmp_path, capsys):
     site = make_site(tmp_path)
     assert main(["export", "--site", str(site), "--cycle", "2027-Q1", "--today", "2026-11-14"]) == 2
     assert "unknown cycle '2027-Q1'" in capsys.readouterr().err
+
+
+def test_exports_assembled_from_team_pieces_equal_whole_ones(tmp_path):
+    """The site writes the JSON, CSV and search index from per-team pieces (kept between
+    preview rebuilds); byte for byte they are what one pass over the model writes, with
+    text that needs escaping (<, &, U+2028, quotes, a formula) in every piece."""
+    from okrsite import search
+    from okrsite.build import check_site
+    from okrsite.csvexport import COLUMNS, _rows, team_rows
+    from okrsite.export import cycle_data, cycle_header, cycle_json, team_data, team_json, to_json
+    from okrsite.render import render_site
+    from okrsite.views import people
+    from tests.sites import TODAY
+
+    hostile = 'Sales <script>&amp; "quoted"\u2028=SUM(A1)'
+    site = make_site(
+        tmp_path / "site",
+        {
+            "content/teams/sales.md": f"---\nname: '{hostile}'\nparent: company\n---\n",
+            "content/teams/legal.md": "---\nname: Legal\nparent: company\n---\n",  # no OKRs
+        },
+    )
+    checked = check_site(site, TODAY)
+    assert not checked.failed()
+    model, rollup = checked.model, checked.rollups["2026-Q4"]
+    files = {f.path: f.content.decode() for f in render_site(model, checked.rollups, site)}
+
+    whole = to_json(cycle_data(model, rollup))
+    assert hostile.split("<")[0] in whole and "<" not in whole
+    pieces = [team_json(team_data(model, rollup, t)) for t in model.teams]
+    assert cycle_json(cycle_header(rollup), pieces) == whole == files["api/2026-Q4.json"]
+    assert cycle_json(cycle_header(rollup), []) == to_json({**cycle_header(rollup), "teams": []})
+
+    rows = [
+        row for t in model.teams for row in csv.reader(io.StringIO(team_rows(model, rollup, t)))
+    ]
+    assert files["api/2026-Q4.csv"] == _rows([COLUMNS, *rows])
+
+    index = search.index_script(search.entries(model, people(model), "2026-Q4"))
+    assert files["search/search-index.js"] == index
