@@ -139,6 +139,18 @@ def _without_body(team: Team) -> tuple:
 
 
 @dataclass
+class Memos:
+    """What the cross-file stages keep of their last run, each by the very objects it
+    was computed from: the per-file records hand back the same objects for unchanged
+    files, so an edit recomputes the teams it touches and reuses the rest."""
+
+    validate: dict = field(default_factory=dict)  # validate.validate(memo=)
+    rollups: dict = field(default_factory=dict)  # rollup.cycle_rollup(memo=)
+    lint: dict = field(default_factory=dict)  # lint.lint(memo=)
+    pages: dict = field(default_factory=dict)  # render.page_specs(memo=)
+
+
+@dataclass
 class Published:
     """The last build written to the output folder."""
 
@@ -292,10 +304,8 @@ class Builder:
         self._git_info: GitData | None = None
         self._published: Published | None = None
         self._pending: set[str] = set()  # changed since the last publish
-        self._rollup_memo: dict = {}  # rollup.cycle_rollup's, kept between rebuilds
-        self._spec_memo: dict = {}  # render.page_specs's, kept between rebuilds
-        self._validate_memo: dict = {}  # validate.validate's, kept between rebuilds
-        self._lint_memo: dict = {}  # lint.lint's, kept between rebuilds
+        self._memos = Memos()
+        self._records_changed = False  # by the last run: the on-disk cache is behind
         self._specs: list[PageSpec] = []
         self._loaded_disk = False
         self._disk_dirty = False
@@ -306,8 +316,12 @@ class Builder:
         """Bring the whole output up to date, from the caches; publish atomically."""
         with self._lock:
             self._load_disk()
+            had_pending = bool(self._pending)
             report = self._run(None)
-            if report.ok and self.disk is not None:
+            # A build that read no file anew and wrote nothing leaves the saved state
+            # true: saving it again (hundreds of MB at 1,000 teams) would double a no-op.
+            changed = report.full or report.written or had_pending or self._records_changed
+            if report.ok and self.disk is not None and changed:
                 self._save_disk()
             return report
 
@@ -385,17 +399,18 @@ class Builder:
             [r.stub for r in good.values()],
             frozenset(self._paths),
             {p: r.result for p, r in good.items()},
-            self._validate_memo,
+            self._memos.validate,
         )
         model = validated.model
         rollups = self._compute(model, today)
-        warnings = lint(model, rollups, today, self._lint_memo)
+        warnings = lint(model, rollups, today, self._memos.lint)
         load_problems = self._problems + [d for r in records.values() for d in r.load_diagnostics]
         diagnostics = sorted_diagnostics(
             config_problems + load_problems + validated.diagnostics + warnings
         )
         report = BuildReport(False, diagnostics, files=len(self._paths), model=model)
         report.rollups = rollups
+        self._records_changed = bool(misses) or previous.keys() != records.keys()
         if changed is None:  # what differs from the records of the last build
             self._pending |= set(misses) | (set(previous) - set(records))
         else:
@@ -424,7 +439,7 @@ class Builder:
             return report
         self._env = renderer.env
         renderer.markdown.memo = self._memo
-        specs = page_specs(model, renderer.current, renderer.people, self._spec_memo)
+        specs = page_specs(model, renderer.current, renderer.people, self._memos.pages)
         shape = Shape.of(renderer)
         by_path: dict[str, list[Diagnostic]] = {}
         for d in diagnostics:
@@ -471,7 +486,7 @@ class Builder:
         """Rollups; a team whose OKR file and check-ins did not change keeps its own
         numbers (rollup.cycle_rollup's memo)."""
         return {
-            cycle_id: cycle_rollup(model, cycle, today, self._rollup_memo)
+            cycle_id: cycle_rollup(model, cycle, today, self._memos.rollups)
             for cycle_id, cycle in model.cycles.items()
         }
 
@@ -696,6 +711,12 @@ class Builder:
         if isinstance(published, Published):
             self._published = published
             self._pending = set(state.get("pending", ()))
+        # Saved in the same pickle as the records, so they still hold the very objects
+        # the records hand back, and pieces that describe the published pages.
+        if isinstance(state.get("memos"), Memos):
+            self._memos = state["memos"]
+        if isinstance(state.get("fragments"), FragmentCache):
+            self._fragments = state["fragments"]
 
     def _save_disk(self) -> None:
         state = {
@@ -703,6 +724,8 @@ class Builder:
             "raw_html": self._raw_html,
             "published": self._published,
             "pending": sorted(self._pending),
+            "memos": self._memos,
+            "fragments": self._fragments,
         }
         with _no_gc():
             self.disk.save(state)  # type: ignore[union-attr]

@@ -223,11 +223,15 @@ def test_rebuild_matches_cold_build(change: str, gen_site: Path, tmp_path: Path)
     assert all((out / p).exists() or change == "delete-checkin" for p in report.written)
 
 
-def test_a_long_preview_session_stays_equal_to_cold_builds(gen_site: Path, tmp_path: Path) -> None:
-    """One builder through many edits: the pieces of summary pages kept between rebuilds
-    (okrsite/fragments.py) never go stale, including when alignment moves between teams."""
+@pytest.mark.parametrize("path", ["serve", "cli"])
+def test_many_edits_stay_equal_to_cold_builds(path: str, gen_site: Path, tmp_path: Path) -> None:
+    """Many edits in a row, in one preview server (`serve`: one builder, in-process
+    rebuilds) or as `okrsite build` after each (`cli`: a new builder that starts from
+    the on-disk cache): what is kept between runs (the pieces of summary pages of
+    okrsite/fragments.py, the stages' memos) never goes stale, including when
+    alignment moves between teams."""
     out = tmp_path / "out"
-    builder = Builder(gen_site, out, GENERATED_TODAY, cache=False, jobs=1)
+    builder = Builder(gen_site, out, GENERATED_TODAY, cache=path == "cli", jobs=1)
     assert builder.build().ok
     cycles = sorted((gen_site / "content" / "cycles").iterdir())
     running = sorted(p for p in cycles[-1].glob("*.md") if "aligns_to:" in p.read_text())
@@ -249,9 +253,12 @@ def test_a_long_preview_session_stays_equal_to_cold_builds(gen_site: Path, tmp_p
         (edit_checkin, closed_checkin),  # the closed cycle's final check-ins
         (edit_checkin, a_checkin(gen_site)),
     ]
-    for change, path in steps:
-        change(path)
-        report = builder.rebuild([path])
+    for change, edited in steps:
+        change(edited)
+        if path == "serve":
+            report = builder.rebuild([edited])
+        else:
+            report = Builder(gen_site, out, GENERATED_TODAY, jobs=1).build()
         assert report.ok and not report.full, change.__name__
         assert tree(out) == reference(gen_site, tmp_path / "ref", GENERATED_TODAY), change.__name__
 
