@@ -428,9 +428,13 @@ def check_alignment(
         else:
             continue
         bad.add((cycle, team, objective.id))
+    ends: set[tuple[str, str, str]] = set()  # objectives whose chain ends, loop-free
     for key, objective in objectives.items():
         chain, current = [key], objective
-        while current is not None and current.aligns_to and key not in bad:
+        while key not in bad:
+            if not current.aligns_to:
+                ends.update(chain)
+                break
             team_id, _, objective_id = current.aligns_to.partition("/")
             nxt = (key[0], team_id, objective_id)
             if nxt == key and len(chain) > 1:
@@ -443,8 +447,11 @@ def check_alignment(
                 )
                 bad.add(key)
                 break
-            if nxt in chain or nxt not in objectives:
+            if nxt in ends or nxt not in objectives:
+                ends.update(chain)
                 break
+            if nxt in chain:
+                break  # a loop that does not pass through `key`: its members report it
             chain.append(nxt)
             current = objectives[nxt]
     return bad

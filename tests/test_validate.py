@@ -288,3 +288,33 @@ def test_python_tags_are_refused(tmp_path):
         {"content/teams/sales.md": "---\nname: !!python/object/apply:os.system [ls]\n---\n"},
     )
     assert "OKR007" in error
+
+
+def test_alignment_loop_of_three_with_a_tail(tmp_path):
+    """Each member of a loop reports it; an objective that only leads into a loop, and
+    one whose chain ends, do not."""
+
+    def okrs(*objectives: tuple[str, str | None]) -> str:
+        lines = ["---", "objectives:"]
+        for oid, target in objectives:
+            lines += [f"  - id: {oid}", f"    title: Outcome {oid}"]
+            lines += [f"    aligns_to: {target}"] if target else []
+            lines += [
+                "    key_results:",
+                f"      - {{id: k-{oid}, title: K up, start: 1, target: 2}}",
+            ]
+        return "\n".join([*lines, "---", ""])
+
+    files = {
+        "content/teams/ops.md": "---\nname: Ops\nparent: company\n---\n",
+        "content/cycles/2026-Q4/company.md": okrs(("a", "sales/b"), ("root", None)),
+        "content/cycles/2026-Q4/sales.md": okrs(("b", "ops/c"), ("ends", "company/root")),
+        "content/cycles/2026-Q4/ops.md": okrs(("c", "company/a"), ("tail", "sales/b")),
+        "content/cycles/2026-Q4/sales/2026-11-07.md": None,
+    }
+    errors = [e for e in messages(tmp_path, files) if "OKR021" in e]
+    assert [e.split(": OKR021 ")[1] for e in errors] == [
+        "alignment loop: company/a → sales/b → ops/c → company/a",
+        "alignment loop: ops/c → company/a → sales/b → ops/c",
+        "alignment loop: sales/b → ops/c → company/a → sales/b",
+    ], errors
