@@ -209,7 +209,7 @@ class DiskCache:
         """
         key = machine_key()
         try:
-            data = self.path.read_bytes()
+            data = memoryview(self.path.read_bytes())  # slices without copying (100s of MB)
             mac, payload = data[:_MAC_SIZE], data[_MAC_SIZE:]
             if key is None or not hmac.compare_digest(mac, _mac(key, payload)):
                 return {}
