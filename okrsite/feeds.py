@@ -66,16 +66,11 @@ def _updates_html(model: Model, checkin: CheckIn) -> str:
 
 
 def atom_feed(
-    model: Model,
-    feed_path: str,
-    title: str,
-    page: str,
-    checkins: Iterable[CheckIn],
-    markdown: Callable[[str], str],
+    model: Model, feed_path: str, title: str, page: str, checkins: list[CheckIn], entries: list[str]
 ) -> str:
-    """An Atom 1.0 document of `checkins` (newest first), linking to `page`."""
-    entries = list(checkins)
-    updated = max((c.date for c in entries), default=None)
+    """An Atom 1.0 document of `checkins` (newest first) whose `entries` are made by
+    `atom_entry` (so the preview server can keep them), linking to `page`."""
+    updated = max((c.date for c in checkins), default=None)
     feed_id = (
         urls.absolute(model.config.base_url, feed_path)
         if model.config.base_url
@@ -91,23 +86,29 @@ def atom_feed(
         f'<link rel="self" type="application/atom+xml" href="{escape(_link(model, feed_path, feed_path))}"/>',
         f'<link rel="alternate" type="text/html" href="{escape(_link(model, feed_path, page))}"/>',
         '<generator uri="https://pypi.org/project/okrsite/">okrsite</generator>',
+        *entries,
+        "</feed>",
     ]
-    for c in entries:
-        team = model.teams[c.team].name
-        href = _link(model, feed_path, urls.checkin_page(c.cycle, c.team, c.date))
-        content = _updates_html(model, c) + str(markdown(c.body))
-        out += [
-            "<entry>",
-            f"<title>{escape(team)} check-in, {escape(c.date.strftime('%-d %b %Y'))} ({escape(c.cycle)})</title>",
-            f"<id>{escape(_entry_id(model, c))}</id>",
-            f"<updated>{_stamp(c.date)}</updated>",
-            f'<link rel="alternate" type="text/html" href="{escape(href)}"/>',
-        ]
-        if c.author:
-            out.append(f"<author><name>{escape(c.author)}</name></author>")
-        out += [f'<content type="html">{escape(content)}</content>', "</entry>"]
-    out.append("</feed>")
     return "\n".join(out) + "\n"
+
+
+def atom_entry(model: Model, feed_path: str, c: CheckIn, markdown: Callable[[str], str]) -> str:
+    """One check-in as an entry of the feed at `feed_path`: it shows the check-in and
+    the titles and units of its team's key results."""
+    team = model.teams[c.team].name
+    href = _link(model, feed_path, urls.checkin_page(c.cycle, c.team, c.date))
+    content = _updates_html(model, c) + str(markdown(c.body))
+    out = [
+        "<entry>",
+        f"<title>{escape(team)} check-in, {escape(c.date.strftime('%-d %b %Y'))} ({escape(c.cycle)})</title>",
+        f"<id>{escape(_entry_id(model, c))}</id>",
+        f"<updated>{_stamp(c.date)}</updated>",
+        f'<link rel="alternate" type="text/html" href="{escape(href)}"/>',
+    ]
+    if c.author:
+        out.append(f"<author><name>{escape(c.author)}</name></author>")
+    out += [f'<content type="html">{escape(content)}</content>', "</entry>"]
+    return "\n".join(out)
 
 
 def counted_checkins(

@@ -502,7 +502,16 @@ class SiteRenderer:
             checkins = feeds.counted_checkins(self.model, self.today, team_id)
             title = f"{self.model.teams[team_id].name}: check-ins · {self.model.config.title}"
             page = urls.team_timeline_page(team_id)
-        return feeds.atom_feed(self.model, spec.path, title, page, checkins, self.markdown.render)
+        entries = [
+            self.fragments.piece(
+                spec.path,
+                f"{c.cycle}/{c.team}/{c.date}",
+                (f"own:{c.cycle}/{c.team}",),  # the check-in, and its team's KR titles
+                lambda c=c: feeds.atom_entry(self.model, spec.path, c, self.markdown.render),
+            )
+            for c in checkins
+        ]
+        return feeds.atom_feed(self.model, spec.path, title, page, checkins, entries)
 
     def pages(self) -> list[OutputFile]:
         return [self.render(spec) for spec in page_specs(self.model, self.current)]

@@ -234,9 +234,20 @@ def latest_checkins(
     return [(cycle_id, c.team, c) for c in itertools.islice(found, limit)]
 
 
-def by_day(checkins: list[CheckIn]) -> list[tuple[dt.date, list[CheckIn]]]:
+@dataclass(frozen=True)
+class Day:
+    date: dt.date
+    checkins: list[CheckIn]
+    teams: str  # their teams' ids, comma-separated: names the day's piece of a page
+
+
+def by_day(checkins: list[CheckIn]) -> list[Day]:
     """Consecutive check-ins of the same date, grouped, in the order given."""
-    return [(day, list(group)) for day, group in itertools.groupby(checkins, lambda c: c.date)]
+    days = []
+    for date, group in itertools.groupby(checkins, lambda c: c.date):
+        found = list(group)
+        days.append(Day(date, found, ",".join(c.team for c in found)))
+    return days
 
 
 def objective_scores(rollup: CycleRollup) -> list[float]:

@@ -245,11 +245,18 @@ def test_many_edits_stay_equal_to_cold_builds(path: str, gen_site: Path, tmp_pat
     def realign(path: Path) -> None:
         path.write_text(text, encoding="utf-8")
 
+    def new_owner(path: Path) -> None:  # a new person: the people index gains a row
+        owned = path.read_text(encoding="utf-8")
+        assert "    owner: " in owned
+        head, _, tail = owned.partition("    owner: ")
+        path.write_text(f'{head}    owner: "Zed Newcomer"\n{tail.partition(chr(10))[2]}')
+
     steps = [
         (edit_checkin, a_checkin(gen_site)),
         (unalign, aligned),
         (edit_checkin, sorted(aligned.with_suffix("").glob("*.md"))[0]),
         (realign, aligned),
+        (new_owner, aligned),
         (edit_checkin, closed_checkin),  # the closed cycle's final check-ins
         (edit_checkin, a_checkin(gen_site)),
     ]
