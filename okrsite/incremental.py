@@ -35,11 +35,14 @@ Rules:
   fast. It is meant for an output folder the server owns.
 
 What is kept: per-file `cache.Record`s (parse + per-file validation + rendered
-Markdown), compiled Jinja templates, the Markdown memo, and of the last
-published build its page manifest (path → deps, digest, size) and what
-`affected_keys` needs of its model. With `cache=True` the records and that state
-are also saved in `SITE/.okrsite-cache/`, so a new process (`okrsite build`)
-starts warm; a cache from another version, a corrupt one, or one that does not
+Markdown), compiled Jinja templates, the Markdown memo, the cross-file stages'
+memos (`Memos`: results keyed by the very objects they came from), the pieces
+of summary pages (fragments.FragmentCache, dropped by the keys a change
+affects), and of the last published build its page manifest (path → deps,
+digest, size) and what `affected_keys` needs of its model. With `cache=True`
+all of it is also saved in `SITE/.okrsite-cache/` (one pickle, so the memos
+still point at the records' objects), so a new process (`okrsite build`) starts
+warm; a cache from another version, a corrupt one, or one that does not
 describe the current output folder is ignored.
 
 Rendering runs in forked worker processes when there are many pages and more
