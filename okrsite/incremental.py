@@ -264,14 +264,23 @@ def _ranges(count: int) -> list[tuple[int, int]]:
 
 
 @contextlib.contextmanager
-def _no_gc():
+def _no_gc(freeze: bool = False):
     """Collect no garbage while building big structures (the model, pages): the
-    collector would scan the whole heap over and over for nothing."""
+    collector would scan the whole heap over and over for nothing.
+
+    `freeze` (the preview server's rebuilds): what the run made then moves to the
+    collector's permanent generation (gc.freeze), so that neither the collection
+    that follows nor the periodic full ones rescan a heap of millions of objects
+    (0.05 s after each rebuild and about 0.5 s every few rebuilds at 1,000 teams).
+    A rebuild leaves about a hundred objects of cyclic garbage, which stay until
+    the next `build()` unfreezes them."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if enabled:
             gc.enable()
 
@@ -361,7 +370,9 @@ class Builder:
     def _run(self, changed: set[str] | None) -> BuildReport:
         started = time.perf_counter()
         today = self.today or dt.date.today()
-        with _no_gc():
+        if changed is None:
+            gc.unfreeze()  # what earlier rebuilds froze can be collected again
+        with _no_gc(freeze=changed is not None):
             report = self._stages(changed, today)
         report.duration = time.perf_counter() - started
         return report
