@@ -238,15 +238,20 @@ def _out_stamp(out_dir: Path) -> tuple[int, ...]:
 _RENDER: tuple[SiteRenderer, list[PageSpec], Path] | None = None
 
 
-def _render_range(bounds: tuple[int, int]) -> list:
-    """In a worker: render a range of pages, and write them into the staging folder
-    (then only their digests travel back) or, without one, return them."""
-    renderer, specs, root = _RENDER  # type: ignore[misc]
-    files = [renderer.render(spec) for spec in specs[bounds[0] : bounds[1]]]
+def _render_specs(renderer: SiteRenderer, specs: list[PageSpec], root: Path | None) -> list:
+    """Render pages, and write them into the staging folder `root` (then return only
+    their digests: what travels back from a worker) or, without one, return them."""
+    files = [renderer.render(spec) for spec in specs]
     if root is None:
         return files
     write_tree(root, files)
     return [(f.path, digest(f.content), len(f.content)) for f in files]
+
+
+def _render_range(bounds: tuple[int, int]) -> list:
+    """In a worker: `_render_specs` for a range of the pages."""
+    renderer, specs, root = _RENDER  # type: ignore[misc]
+    return _render_specs(renderer, specs[bounds[0] : bounds[1]], root)
 
 
 def _split_summaries(specs: list[PageSpec]) -> tuple[list[PageSpec], list[PageSpec]]:
@@ -600,42 +605,31 @@ class Builder:
         return self.jobs > 1 and len(specs) >= PARALLEL_MIN_PAGES and can_fork()
 
     def _render_into(self, renderer: SiteRenderer, specs: list[PageSpec], root: Path):
-        global _RENDER
         if self._parallel(specs):
-            summaries, others = _split_summaries(specs)
-            _RENDER = (renderer, others, root)
-            try:
-                with fork_pool(self.jobs) as pool:
-                    chunks = pool.imap_unordered(_render_range, _ranges(len(others)))
-                    yield from self._render_chunk(renderer, summaries, root)
-                    for chunk in chunks:
-                        yield from chunk
-            finally:
-                _RENDER = None
+            for chunk in self._in_workers(renderer, specs, root):
+                yield from chunk
             return
         for start in range(0, len(specs), CHUNK_PAGES):
-            yield from self._render_chunk(renderer, specs[start : start + CHUNK_PAGES], root)
-
-    @staticmethod
-    def _render_chunk(renderer: SiteRenderer, specs: list[PageSpec], root: Path):
-        files = [renderer.render(spec) for spec in specs]
-        write_tree(root, files)
-        for f in files:
-            yield f.path, digest(f.content), len(f.content)
+            yield from _render_specs(renderer, specs[start : start + CHUNK_PAGES], root)
 
     def _render_files(self, renderer: SiteRenderer, specs: list[PageSpec]) -> list[OutputFile]:
-        global _RENDER
         if self._parallel(specs):
-            summaries, others = _split_summaries(specs)
-            _RENDER = (renderer, others, None)
-            try:
-                with fork_pool(self.jobs) as pool:
-                    chunks = pool.imap(_render_range, _ranges(len(others)))
-                    files = [renderer.render(spec) for spec in summaries]
-                    return files + [f for chunk in chunks for f in chunk]
-            finally:
-                _RENDER = None
-        return [renderer.render(spec) for spec in specs]
+            return [f for chunk in self._in_workers(renderer, specs, None) for f in chunk]
+        return _render_specs(renderer, specs, None)
+
+    def _in_workers(self, renderer: SiteRenderer, specs: list[PageSpec], root: Path | None):
+        """`_render_specs` of `specs` chunk by chunk, in forked workers; the summary
+        pages render here meanwhile, so that their pieces (fragments.py) stay."""
+        global _RENDER
+        summaries, others = _split_summaries(specs)
+        _RENDER = (renderer, others, root)
+        try:
+            with fork_pool(self.jobs) as pool:
+                chunks = pool.imap_unordered(_render_range, _ranges(len(others)))
+                yield _render_specs(renderer, summaries, root)
+                yield from chunks
+        finally:
+            _RENDER = None
 
     def _render_some(
         self,
