@@ -1,5 +1,8 @@
 """CSV per cycle: one row per key result, with every computed field, unrounded.
 
+The file is `csv_header()` then every team's `team_rows` (render.py keeps each
+team's rows as a piece between preview rebuilds).
+
 Numbers are written as Python writes floats (the shortest text that reads back
 as the same number), so the CSV and `api/<cycle>.json` agree exactly. Text
 cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) get
@@ -42,10 +45,6 @@ def _text(value: str | None) -> str:
     if not value:
         return ""
     return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def cycle_csv(model: Model, rollup: CycleRollup) -> str:
-    return csv_header() + "".join(team_rows(model, rollup, t) for t in model.teams)
 
 
 def csv_header() -> str:

@@ -25,9 +25,6 @@ class FragmentCache:
         self._pieces: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
         self._open: list[set[str]] = []  # keys of the pieces being rendered, outermost first
 
-    def __len__(self) -> int:
-        return len(self._pieces)
-
     def forget(self, keys: set[str] | None) -> None:
         """Drop the pieces that show any of `keys`; all of them when `keys` is None."""
         if keys is None:

@@ -323,7 +323,6 @@ class Builder:
         self._pending: set[str] = set()  # changed since the last publish
         self._memos = Memos()
         self._records_changed = False  # by the last run: the on-disk cache is behind
-        self._specs: list[PageSpec] = []
         self._loaded_disk = False
         self._disk_dirty = False
 
@@ -492,7 +491,6 @@ class Builder:
             _out_stamp(self.out_dir),
         )
         self._pending = set()
-        self._specs = specs
         report.ok = True
         report.written = written
         report.rendered = len(specs) if selected is None else len(selected)

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 
 from okrsite.diagnostics import Diagnostic
-from okrsite.model import Model, Objective
+from okrsite.model import Model, Objective, same_objects
 from okrsite.rollup import CycleRollup
 
 # Titles that start with one of these describe work to do, not an outcome.
@@ -136,7 +136,7 @@ def lint(
         if has_root:
             inputs = (file, model.root.id, rules)
             kept = memo.get((cycle_id, team_id))
-            if kept is None or kept[0][0] is not file or kept[0][1:] != inputs[1:]:
+            if kept is None or kept[0][1:] != inputs[1:] or not same_objects(kept[0][:1], (file,)):
                 warnings = [
                     w for o in file.objectives for w in _objective_warnings(model, team_id, o)
                 ]

@@ -25,7 +25,7 @@ from okrsite.export import cycle_header, cycle_json, team_data, team_json
 from okrsite.fragments import FragmentCache
 from okrsite.gitinfo import NO_GIT, GitData, page_sources
 from okrsite.markup import MarkdownRenderer
-from okrsite.model import Model, TeamOKRs
+from okrsite.model import Model, TeamOKRs, same_objects
 from okrsite.rollup import CycleRollup, current_cycle, score_band
 from okrsite.schema import id_problem
 
@@ -125,15 +125,11 @@ def _page(path: str, template: str, context: dict, deps: set[str] | frozenset[st
 def _memoised(memo: dict, key: tuple, sources: tuple, make) -> list[PageSpec]:
     """`make()`, or the pages made last time from the very same source objects."""
     kept = memo.get(key)
-    if kept is not None and _same_objects(kept[0], sources):
+    if kept is not None and same_objects(kept[0], sources):
         return kept[1]
     pages = make()
     memo[key] = (sources, pages)
     return pages
-
-
-def _same_objects(old: tuple, new: tuple) -> bool:
-    return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))
 
 
 def _site_pages(model: Model, current: str | None) -> list[PageSpec]:
@@ -514,7 +510,7 @@ class SiteRenderer:
         return feeds.atom_feed(self.model, spec.path, title, page, checkins, entries)
 
     def pages(self) -> list[OutputFile]:
-        return [self.render(spec) for spec in page_specs(self.model, self.current)]
+        return [self.render(spec) for spec in page_specs(self.model, self.current, self.people)]
 
     def static_files(self) -> list[OutputFile]:
         """Theme static files; a child theme's file wins over its parent's."""

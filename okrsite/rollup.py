@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from okrsite.model import CheckIn, Cycle, KeyResult, Model, Objective, Rules
+from okrsite.model import CheckIn, Cycle, KeyResult, Model, Objective, Rules, same_objects
 
 STATUSES = ("achieved", "on-track", "at-risk", "off-track", "not-started", "closed")
 
@@ -200,10 +200,10 @@ def cycle_rollup(
     for team_id in model.teams:
         file = model.okrs.get((cycle.id, team_id))
         counted = tuple(c for c in model.checkins.get((cycle.id, team_id), ()) if c.date <= today)
-        inputs = (cycle, today, rules, file, counted)
+        values, objects = (cycle, today, rules), (file, *counted)
         kept = memo.get((cycle.id, team_id)) if memo is not None else None
-        if kept is not None and _same_objects(kept[0], inputs):
-            own[team_id] = kept[1]
+        if kept is not None and kept[0] == values and same_objects(kept[1], objects):
+            own[team_id] = kept[2]
             continue
         objectives = {}
         if file is not None:
@@ -212,7 +212,7 @@ def cycle_rollup(
             }
         own[team_id] = (objectives, counted[-1].date if counted else None)
         if memo is not None:
-            memo[(cycle.id, team_id)] = (inputs, own[team_id])
+            memo[(cycle.id, team_id)] = (values, objects, own[team_id])
 
     subtree_values = _subtree_progress_values(model, own)
     teams = {}
@@ -226,17 +226,6 @@ def cycle_rollup(
             objectives=objectives,
         )
     return CycleRollup(cycle, today, phase, expected, teams)
-
-
-def _same_objects(old: tuple, new: tuple) -> bool:
-    """The same cycle, day and rules (by value), OKR file and check-ins (by identity)."""
-    cycle, today, rules, file, counted = old
-    return (
-        (cycle, today, rules) == new[:3]
-        and file is new[3]
-        and len(counted) == len(new[4])
-        and all(a is b for a, b in zip(counted, new[4], strict=True))
-    )
 
 
 def _subtree_progress_values(

@@ -25,6 +25,7 @@ from okrsite.model import (
     Team,
     TeamOKRs,
     Update,
+    same_objects,
 )
 from okrsite.parse import YamlList, YamlMap
 from okrsite.schema import (
@@ -607,18 +608,19 @@ def validate(
 
     def updates_ok(src: SourceFile, checkin: CheckIn) -> bool:
         key = (src.cycle, src.team)
-        file, dropped = okrs.get(key), targets[key].dropped if key in targets else None
+        objects, dropped = (
+            (checkin, okrs.get(key)),
+            targets[key].dropped if key in targets else None,
+        )
         kept = memo.get(src.path)
-        if kept is None or not (
-            kept[0][0] is checkin and kept[0][1] is file and kept[0][2] == dropped
-        ):
+        if kept is None or kept[1] != dropped or not same_objects(kept[0], objects):
             ctx = Context(src.path, [])
             ok = check_updates(checkin, targets.get(key), ctx, present)
-            kept = ((checkin, file, dropped), ok, ctx.diagnostics)
+            kept = (objects, dropped, ok, ctx.diagnostics)
             if key in targets:  # else the outcome depends on `present`
                 memo[src.path] = kept
-        diagnostics.extend(kept[2])
-        return kept[1]
+        diagnostics.extend(kept[3])
+        return kept[2]
 
     checkins: dict[tuple[str, str], list[CheckIn]] = defaultdict(list)
     for src in by_kind["checkin"]:
