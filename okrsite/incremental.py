@@ -29,7 +29,8 @@ Rules:
   changed are remembered, so the rebuild after the fix renders what all of them
   affect.
 * `build()` publishes atomically (write.staged: a new tree swapped in; for a
-  partial re-render the new tree starts as hard links to the old one).
+  partial re-render the new tree starts as the spare, the site before the
+  current one, or else as hard links to the current one).
   `rebuild()` replaces each changed file in place by a rename (a reader sees the
   old or the new file, never a torn one): that is what keeps the preview path
   fast. It is meant for an output folder the server owns.
@@ -66,7 +67,7 @@ import gc
 import hashlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +100,15 @@ from okrsite.render import (
 )
 from okrsite.rollup import CycleRollup, cycle_rollup
 from okrsite.validate import validate
-from okrsite.write import PublishError, build_lock, replace_files, staged, write_tree
+from okrsite.write import (
+    PublishError,
+    Spare,
+    build_lock,
+    replace_files,
+    staged,
+    update_tree,
+    write_tree,
+)
 
 PARALLEL_MIN_PAGES = 2000  # fewer pages than this render in-process
 CHUNK_PAGES = 250  # pages per task handed to a worker
@@ -158,12 +167,20 @@ class Published:
     """The last build written to the output folder."""
 
     fingerprint: tuple
-    manifest: dict[str, tuple[frozenset[str], str, int]]  # path -> (deps, digest, size)
+    manifest: Manifest
     shape: Shape
     warnings: dict[str, tuple[Diagnostic, ...]]  # by source path: badges on pages
     git_changed: dict[str, object]
     out_dir: str
     out_stamp: tuple[int, ...]
+    spare: Spare | None = None  # the site before it, kept beside it (write.staged)
+
+
+Manifest = dict[str, tuple[frozenset[str], str, int]]  # path -> (deps, digest, size)
+
+
+def _digests(manifest: Manifest) -> dict[str, str]:
+    return {path: entry[1] for path, entry in manifest.items()}
 
 
 def _chain(teams: dict[str, tuple], team_id: str) -> list[str]:
@@ -466,13 +483,16 @@ class Builder:
         git_changed = dict(self._git_info.changed)
         selected, keys = self._select(specs, fingerprint, shape, warned, git_changed)
         self._fragments.forget(keys)
+        spare = self._published.spare if self._published else None
         try:
             if selected is None:
-                manifest, written = self._render_all(renderer, specs)
+                manifest, written, spare = self._render_all(renderer, specs, spare)
                 report.full = True
             else:
                 in_place = changed is not None
-                manifest, written = self._render_some(renderer, specs, selected, in_place)
+                manifest, written, spare = self._render_some(
+                    renderer, specs, selected, in_place, spare
+                )
                 report.full = False
         except ThemeError as exc:
             report.diagnostics.append(Diagnostic("themes", 0, "OKR028", str(exc)))
@@ -489,6 +509,7 @@ class Builder:
             git_changed,
             str(self.out_dir.absolute()),
             _out_stamp(self.out_dir),
+            spare,
         )
         self._pending = set()
         report.ok = True
@@ -555,13 +576,8 @@ class Builder:
     ) -> tuple[list[PageSpec] | None, set[str] | None]:
         """The pages to render, or None for all of them (and a fresh output tree), and
         the dependency keys the changes affect (None: all)."""
-        old = self._published
-        if (
-            old is None
-            or old.fingerprint != fingerprint
-            or old.out_dir != str(self.out_dir.absolute())
-            or old.out_stamp != _out_stamp(self.out_dir)
-        ):
+        old = self._current_output()
+        if old is None or old.fingerprint != fingerprint:
             return None, None
         paths = set(self._pending)
         paths |= {p for p in warned.keys() ^ old.warnings.keys()}
@@ -585,19 +601,32 @@ class Builder:
         ]
         return selected, keys
 
-    def _render_all(self, renderer: SiteRenderer, specs: list[PageSpec]):
+    def _current_output(self) -> Published | None:
+        """The last publish, if the output folder is still the one it wrote."""
+        old = self._published
+        if (
+            old is None
+            or old.out_dir != str(self.out_dir.absolute())
+            or old.out_stamp != _out_stamp(self.out_dir)
+        ):
+            return None
+        return old
+
+    def _render_all(self, renderer: SiteRenderer, specs: list[PageSpec], spare: Spare | None):
         """Render every page into a fresh tree and swap it in."""
         static = renderer.static_files()
         paths = [s.path for s in specs] + [f.path for f in static]
-        manifest: dict[str, tuple[frozenset[str], str, int]] = {}
+        manifest: Manifest = {}
         deps = {s.path: s.deps for s in specs}
-        with staged(self.out_dir, paths) as root:
-            for path, hashed, size in self._render_into(renderer, specs, root):
+        current = self._current_output()
+        live = _digests(current.manifest) if current else None
+        with staged(self.out_dir, paths, live=live) as staging:
+            for path, hashed, size in self._render_into(renderer, specs, staging.root):
                 manifest[path] = (deps[path], hashed, size)
-            write_tree(root, static)
+            write_tree(staging.root, static)
         for f in static:
             manifest[f.path] = (STATIC_DEPS, digest(f.content), len(f.content))
-        return manifest, paths
+        return manifest, paths, staging.spare or spare
 
     def _parallel(self, specs: list[PageSpec]) -> bool:
         return self.jobs > 1 and len(specs) >= PARALLEL_MIN_PAGES and can_fork()
@@ -635,41 +664,58 @@ class Builder:
         specs: list[PageSpec],
         selected: list[PageSpec],
         in_place: bool,
+        spare: Spare | None,
     ):
         """Render `selected`; write only files whose bytes changed, delete pages gone.
 
-        Published atomically (not `in_place`), the new tree starts as hard links to
-        the old one; when sources changed, that clone (`cp -al`, I/O) runs while a
-        thread renders (CPU)."""
+        Published atomically (not `in_place`), the new tree starts as the spare or
+        as hard links to the current output (write.staged); when sources changed,
+        getting it ready (I/O) runs while a thread renders (CPU)."""
         static = renderer.static_files()
         if not in_place and self._pending:
-            paths = [s.path for s in specs] + [f.path for f in static]
             with ThreadPoolExecutor(1) as pool:
                 future = pool.submit(self._render_files, renderer, selected)
-                with staged(self.out_dir, paths, clone=True) as root:
-                    manifest, changed, removed = self._compare(specs, future.result(), static)
-                    replace_files(root, changed, removed)
-            return manifest, [f.path for f in changed] + removed
+                return self._swap_in(specs, static, spare, future.result)
         files = self._render_files(renderer, selected)
         manifest, changed, removed = self._compare(specs, files, static)
         written = [f.path for f in changed] + removed
         if not written:
-            return manifest, written
-        if in_place:
-            with build_lock(self.out_dir):
-                try:
-                    replace_files(self.out_dir, changed, removed)
-                except OSError as exc:
-                    raise PublishError(
-                        f"cannot write {self.out_dir}: {exc.strerror or exc}"
-                    ) from exc
-            if self.disk is not None and not self._disk_dirty:
-                self.disk.clear()  # the saved state no longer describes the output
-                self._disk_dirty = True
-        else:
-            with staged(self.out_dir, list(manifest), clone=True) as root:
-                replace_files(root, changed, removed)
-        return manifest, written
+            return manifest, written, spare
+        if not in_place:
+            return self._swap_in(specs, static, spare, lambda: files)
+        with build_lock(self.out_dir):
+            try:
+                replace_files(self.out_dir, changed, removed)
+            except OSError as exc:
+                raise PublishError(f"cannot write {self.out_dir}: {exc.strerror or exc}") from exc
+        if self.disk is not None and not self._disk_dirty:
+            self.disk.clear()  # the saved state no longer describes the output
+            self._disk_dirty = True
+        return manifest, written, spare
+
+    def _swap_in(
+        self,
+        specs: list[PageSpec],
+        static: list[OutputFile],
+        spare: Spare | None,
+        rendered: Callable[[], list[OutputFile]],
+    ) -> tuple[Manifest, list[str], Spare | None]:
+        """Publish the current output changed by the pages `rendered()` returns, as a
+        new tree (the spare, or hard links to the output) swapped in whole.
+        `rendered` is called once the tree is ready: rendering may still be running."""
+        live = self._published.manifest  # type: ignore[union-attr]
+        paths = [s.path for s in specs] + [f.path for f in static]
+        same_files = len(paths) == len(live) and all(p in live for p in paths)
+        with staged(
+            self.out_dir,
+            None if same_files else paths,  # the same files were checked when published
+            live=_digests(live),
+            spare=spare,
+            reuse=True,
+        ) as staging:
+            manifest, changed, removed = self._compare(specs, rendered(), static)
+            update_tree(staging.root, staging.holds, _digests(manifest), changed, self.out_dir)
+        return manifest, [f.path for f in changed] + removed, staging.spare or spare
 
     def _compare(self, specs: list[PageSpec], files: list[OutputFile], static: list[OutputFile]):
         """The new manifest, the files whose bytes changed, and the paths gone."""

@@ -7,6 +7,16 @@ build, a `kill -9` or a full disk therefore only ever leave the old site or the
 new one, never a mix. A lock file serialises publishing into one output folder,
 so two builds started at once each publish a whole site, one after the other,
 and the holder of the lock removes what killed builds left behind.
+
+A build that changes a few pages of a big site starts its new folder from the
+site it replaces rather than from nothing (blue/green publishing): the site
+before the current one is kept beside it as the *spare* (`.NAME.spare`), the
+next such build takes it over, brings the files that differ up to date and
+swaps it in, and the site it replaced becomes the spare. The two share the
+files that did not change (hard links), so the spare costs little disk, and a
+one-file change costs a few file operations instead of copying and deleting a
+tree of 100,000 entries (about 20 s at 1,000 teams). Without a usable spare
+the new folder starts as hard links to the whole current output.
 """
 
 from __future__ import annotations
@@ -20,7 +30,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from okrsite.render import OutputFile
@@ -125,6 +136,10 @@ def write_tree(root: Path, files: list[OutputFile]) -> None:
             handle.write(file.content)
 
 
+def _spare_path(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}.spare"
+
+
 def _leftovers(out_dir: Path) -> list[Path]:
     prefixes = (f".{out_dir.name}.new-", f".{out_dir.name}.old-")
     try:
@@ -141,20 +156,67 @@ def clean_leftovers(out_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def replace_files(root: Path, files: list[OutputFile], removed: list[str] = ()) -> None:
-    """Write `files` into an existing tree, each through a temporary file renamed over
-    the old one (so never through a hard link, and never torn), and delete `removed`."""
-    for file in files:
-        target = safe_join(root, file.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+def _replace(target: Path, fill) -> None:
+    """Put a new file at `target` through a temporary one renamed over it, so never
+    through a hard link (the spare and the output share files), and never torn."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    fill(temp)
+    os.replace(temp, target)
+
+
+def _write_new(content: bytes):
+    def fill(temp: Path) -> None:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(file.content)
-        os.replace(temp, target)
+            handle.write(content)
+
+    return fill
+
+
+def _remove(root: Path, rel_path: str) -> None:
+    """Delete a file and the folders it leaves empty (a page is a folder)."""
+    target = safe_join(root, rel_path)
+    with contextlib.suppress(FileNotFoundError):
+        target.unlink()
+    folder = target.parent
+    while folder != root:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or gone): the folders above are not empty either
+            return
+        folder = folder.parent
+
+
+def replace_files(root: Path, files: list[OutputFile], removed: list[str] = ()) -> None:
+    """Write `files` into an existing tree, each replacing the old file whole, and
+    delete `removed`."""
+    for file in files:
+        _replace(safe_join(root, file.path), _write_new(file.content))
     for rel_path in removed:
-        with contextlib.suppress(FileNotFoundError):
-            safe_join(root, rel_path).unlink()
+        _remove(root, rel_path)
+
+
+def update_tree(
+    root: Path,
+    holds: Mapping[str, str],
+    target: Mapping[str, str],
+    files: list[OutputFile],
+    live: Path,
+) -> None:
+    """Make `root`, whose files have the digests `holds`, hold the site `target`
+    (path -> digest): write `files` (the ones that differ from the output `live`),
+    hard-link from `live` the other files `root` lacks, delete what `target` lacks."""
+    fresh = {file.path for file in files}
+    replace_files(root, files)
+    for rel_path, wanted in target.items():
+        if rel_path not in fresh and holds.get(rel_path) != wanted:
+            source = safe_join(live, rel_path)
+            _replace(safe_join(root, rel_path), lambda temp, s=source: os.link(s, temp))
+    for rel_path in holds.keys() - target.keys():
+        _remove(root, rel_path)
 
 
 def remove_tree(path: Path) -> None:
@@ -174,15 +236,85 @@ def _clone(out_dir: Path, staging: Path) -> None:
     shutil.copytree(out_dir, staging, copy_function=os.link, dirs_exist_ok=True)
 
 
-@contextlib.contextmanager
-def staged(out_dir: Path, paths: list[str], *, clone: bool = False) -> Iterator[Path]:
-    """A fresh folder to write the next site into, swapped in at `out_dir` when the
-    block ends without an exception (and thrown away if it raises).
+@dataclass(frozen=True)
+class Spare:
+    """The site published before the current one, kept at `.NAME.spare`: which
+    folder it is (`stamp`: device, inode, ctime) and what its files hold."""
 
-    `paths` are the output files the site will hold (checked for collisions first).
-    `clone`: start from hard links to the current output, so unchanged files cost no
-    write; change files in it with `replace_files` only, never in place."""
-    clashes = find_collisions([OutputFile(path, b"") for path in paths])
+    stamp: tuple[int, ...]
+    digests: Mapping[str, str]  # path -> digest
+
+
+@dataclass
+class Staging:
+    """The folder a build writes its site into, and what it holds to begin with."""
+
+    root: Path
+    holds: Mapping[str, str] = field(default_factory=dict)  # path -> digest; {}: empty
+    spare: Spare | None = None  # after the swap: the replaced site, if it was kept
+
+
+def _stamp(path: Path) -> tuple[int, ...]:
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return ()
+    return (info.st_dev, info.st_ino, info.st_ctime_ns)
+
+
+def _take_spare(out_dir: Path, spare: Spare | None, staging: Path) -> Spare | None:
+    """Move the spare to `staging` if it is the folder `spare` describes; any other
+    spare is deleted (nobody knows what it holds)."""
+    found = _spare_path(out_dir)
+    stamp = _stamp(found)
+    if not stamp:
+        return None
+    if spare is None or stamp != spare.stamp or not found.is_dir():
+        remove_tree(found)
+        return None
+    os.rmdir(staging)
+    try:
+        os.rename(found, staging)
+    except OSError:
+        staging.mkdir()
+        return None
+    return spare
+
+
+def _keep_as_spare(out_dir: Path, old_site: Path, digests: Mapping[str, str]) -> Spare | None:
+    """Keep the site just replaced as the spare; None if that cannot be done (the
+    new site is published either way)."""
+    found = _spare_path(out_dir)
+    try:
+        if os.path.lexists(found):
+            remove_tree(found)
+        os.rename(old_site, found)
+    except OSError:
+        return None
+    return Spare(_stamp(found), digests)
+
+
+@contextlib.contextmanager
+def staged(
+    out_dir: Path,
+    paths: list[str] | None,
+    *,
+    live: Mapping[str, str] | None = None,
+    spare: Spare | None = None,
+    reuse: bool = False,
+) -> Iterator[Staging]:
+    """A folder to write the next site into, swapped in at `out_dir` when the block
+    ends without an exception (and thrown away if it raises).
+
+    `paths`: the output files the site will hold, checked for collisions first;
+    None when they are the files of the current output (checked when published).
+    `live`: the digests of the current output's files, when known: the replaced
+    site is then kept as the spare (`Staging.spare` after the block), else deleted.
+    `reuse` (with `live`): for a build that changes only some files, the folder
+    starts as the spare, if `spare` describes it, or else as hard links to the
+    current output; `Staging.holds` says which files it holds. Change files in it
+    with `update_tree`/`replace_files` only, never in place."""
+    clashes = find_collisions([OutputFile(path, b"") for path in paths or ()])
     if clashes:
         a, b = clashes[0]
         more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
@@ -202,23 +334,35 @@ def staged(out_dir: Path, paths: list[str], *, clone: bool = False) -> Iterator[
         raise PublishError(f"{out_dir} exists and is not a folder")
     with build_lock(out_dir):
         clean_leftovers(out_dir)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+        root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+        staging = Staging(root)
+        keep = live is not None and out_dir.is_dir()
         try:
-            if clone and out_dir.is_dir():
-                _clone(out_dir, staging)
+            if keep and reuse:
+                taken = _take_spare(out_dir, spare, root)
+                if taken is None:
+                    _clone(out_dir, root)
+                staging.holds = taken.digests if taken else live  # type: ignore[assignment]
             yield staging
-            os.chmod(staging, 0o755)
-            _swap(staging, out_dir)
+            os.chmod(root, 0o755)
+            _swap(root, out_dir)
         except OSError as exc:
+            remove_tree(root)
             raise PublishError(f"cannot write {out_dir}: {exc.strerror or exc}") from exc
-        finally:
-            remove_tree(staging)  # after the swap: the old site
+        except BaseException:
+            remove_tree(root)
+            raise
+        # `root` now holds the replaced site (if there was one)
+        if keep:
+            staging.spare = _keep_as_spare(out_dir, root, live)  # type: ignore[arg-type]
+        if os.path.lexists(root):
+            remove_tree(root)
 
 
 def publish(out_dir: Path, files: list[OutputFile]) -> None:
     """Replace `out_dir` with exactly `files`, atomically from a reader's view."""
     with staged(out_dir, [file.path for file in files]) as staging:
-        write_tree(staging, files)
+        write_tree(staging.root, files)
 
 
 # --- the swap ------------------------------------------------------------------

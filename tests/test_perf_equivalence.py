@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from okrsite import cache, incremental
+from okrsite import write as write_module
 from okrsite.build import build_site, check_site
 from okrsite.gitinfo import NO_GIT
 from okrsite.incremental import Builder
@@ -223,13 +224,22 @@ def test_rebuild_matches_cold_build(change: str, gen_site: Path, tmp_path: Path)
     assert all((out / p).exists() or change == "delete-checkin" for p in report.written)
 
 
+def folders(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
+
+
 @pytest.mark.parametrize("path", ["serve", "cli"])
-def test_many_edits_stay_equal_to_cold_builds(path: str, gen_site: Path, tmp_path: Path) -> None:
+def test_many_edits_stay_equal_to_cold_builds(
+    path: str, gen_site: Path, tmp_path: Path, monkeypatch
+) -> None:
     """Many edits in a row, in one preview server (`serve`: one builder, in-process
     rebuilds) or as `okrsite build` after each (`cli`: a new builder that starts from
     the on-disk cache): what is kept between runs (the pieces of summary pages of
-    okrsite/fragments.py, the stages' memos) never goes stale, including when
-    alignment moves between teams."""
+    okrsite/fragments.py, the stages' memos, the spare output tree of
+    write.staged) never goes stale, including when alignment moves between teams."""
+    clones = []
+    real_clone = write_module._clone
+    monkeypatch.setattr(write_module, "_clone", lambda *a: clones.append(a) or real_clone(*a))
     out = tmp_path / "out"
     builder = Builder(gen_site, out, GENERATED_TODAY, cache=path == "cli", jobs=1)
     assert builder.build().ok
@@ -238,6 +248,14 @@ def test_many_edits_stay_equal_to_cold_builds(path: str, gen_site: Path, tmp_pat
     aligned, text = running[-1], running[-1].read_text(encoding="utf-8")
     line = next(ln for ln in text.splitlines(keepends=True) if "aligns_to:" in ln)
     closed_checkin = sorted(cycles[0].glob("*/*.md"))[-1]
+    gone = sorted(cycles[-1].glob("*/*.md"))[0]
+    gone_text = gone.read_text(encoding="utf-8")
+
+    def delete(path: Path) -> None:  # its page and the page's folder go
+        path.unlink()
+
+    def restore(path: Path) -> None:
+        path.write_text(gone_text, encoding="utf-8")
 
     def unalign(path: Path) -> None:
         path.write_text(text.replace(line, "", 1), encoding="utf-8")
@@ -258,7 +276,9 @@ def test_many_edits_stay_equal_to_cold_builds(path: str, gen_site: Path, tmp_pat
         (realign, aligned),
         (new_owner, aligned),
         (edit_checkin, closed_checkin),  # the closed cycle's final check-ins
+        (delete, gone),
         (edit_checkin, a_checkin(gen_site)),
+        (restore, gone),
     ]
     for change, edited in steps:
         change(edited)
@@ -268,6 +288,9 @@ def test_many_edits_stay_equal_to_cold_builds(path: str, gen_site: Path, tmp_pat
             report = Builder(gen_site, out, GENERATED_TODAY, jobs=1).build()
         assert report.ok and not report.full, change.__name__
         assert tree(out) == reference(gen_site, tmp_path / "ref", GENERATED_TODAY), change.__name__
+        assert folders(out) == folders(tmp_path / "ref"), change.__name__
+    # `okrsite build` copies the output once (hard links); then it reuses the spare
+    assert len(clones) == (1 if path == "cli" else 0)
 
 
 def test_rebuild_after_config_and_template_change(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ output paths, and byte-identical output from two builds.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -17,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from okrsite import write
-from okrsite.build import build_site
+from okrsite import incremental, write
+from okrsite.build import build_site, check_site
 from okrsite.cli import main
-from okrsite.render import OutputFile
+from okrsite.gitinfo import NO_GIT
+from okrsite.render import OutputFile, render_site
 from tests.sites import TODAY, make_site, tree
 
 REPO = Path(__file__).resolve().parent.parent
@@ -273,6 +276,97 @@ def test_concurrent_builds_never_mix(tmp_path: Path, capsys) -> None:
         stop.set()
         watcher.join()
     assert not seen_missing, "the output folder vanished during a swap"
+
+
+# --- the spare: blue/green publishing of partial builds ------------------------------
+
+
+def _edit_checkin(site: Path, value: int) -> None:
+    path = site / "content/cycles/2026-Q4/team-0001/2026-11-10.md"
+    path.write_text(re.sub(r"value: \d+", f"value: {value}", path.read_text()))
+
+
+def _fresh(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    """The site built from nothing, with no cache."""
+    checked = check_site(site, TODAY)
+    assert not checked.failed()
+    ref = tmp_path / "ref"
+    write.remove_tree(ref)
+    write.publish(
+        ref, render_site(checked.model, checked.rollups, site, checked.diagnostics, NO_GIT)
+    )
+    return tree(ref)
+
+
+def test_spare_is_reused_and_shares_unchanged_files(tmp_path: Path, capsys, monkeypatch) -> None:
+    """The second partial build starts from the spare, not from a copy of the output;
+    the spare holds the site before, sharing the files that did not change."""
+    site = big_site(tmp_path / "site", 3)
+    out = tmp_path / "out"
+    spare = tmp_path / ".out.spare"
+    assert build(site, out, capsys) == 0
+    assert not spare.exists()
+    _edit_checkin(site, 40)
+    before = tree(out)
+    assert build(site, out, capsys) == 0
+    assert tree(spare) == before  # the replaced site, whole
+    assert tree(out) == _fresh(site, tmp_path)
+    same = [p for p, data in before.items() if tree(out)[p] == data]
+    assert same and all(os.path.samefile(out / p, spare / p) for p in same)
+    monkeypatch.setattr(write, "_clone", lambda *a: pytest.fail("cloned despite a spare"))
+    for value in (50, 60):
+        _edit_checkin(site, value)
+        previous = tree(out)
+        assert build(site, out, capsys) == 0
+        assert tree(out) == _fresh(site, tmp_path)
+        assert tree(spare) == previous
+
+
+def test_spare_not_made_by_okrsite_is_not_trusted(tmp_path: Path, capsys) -> None:
+    site = big_site(tmp_path / "site", 3)
+    out = tmp_path / "out"
+    spare = tmp_path / ".out.spare"
+    for value in (None, 40, 50):
+        if value:
+            _edit_checkin(site, value)
+        assert build(site, out, capsys) == 0
+    # someone puts another folder there (a backup restored, say): it must not be used
+    write.remove_tree(spare)
+    shutil.copytree(out, spare)
+    for path in spare.rglob("*.html"):
+        path.write_text("planted")
+    _edit_checkin(site, 60)
+    assert build(site, out, capsys) == 0
+    assert tree(out) == _fresh(site, tmp_path)
+    assert b"planted" not in b"".join(tree(spare).values())
+
+
+def test_failure_while_updating_the_spare_keeps_the_site(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    site = big_site(tmp_path / "site", 3)
+    out = tmp_path / "out"
+    for value in (None, 40):
+        if value:
+            _edit_checkin(site, value)
+        assert build(site, out, capsys) == 0
+    assert (tmp_path / ".out.spare").is_dir()
+    before = tree(out)
+    real = write.update_tree
+
+    def fail_half_way(root, holds, target, files, live) -> None:
+        real(root, holds, target, files[:1], live)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(write, "update_tree", fail_half_way)
+    monkeypatch.setattr(incremental, "update_tree", fail_half_way)
+    _edit_checkin(site, 50)
+    assert build(site, out, capsys) == 1
+    assert tree(out) == before
+    assert not write._leftovers(out)
+    monkeypatch.undo()
+    assert build(site, out, capsys) == 0
+    assert tree(out) == _fresh(site, tmp_path)
 
 
 # --- the swap itself -------------------------------------------------------------------
