@@ -39,7 +39,7 @@ from okrsite.parse import YamlMap
 from okrsite.validate import PerFile, read_source
 
 CACHE_DIR = ".okrsite-cache"
-FORMAT = 1
+FORMAT = 2
 PARALLEL_MIN_FILES = 400  # fewer misses than this are parsed in-process
 
 
@@ -190,6 +190,19 @@ def machine_key() -> bytes | None:
         return None
 
 
+class _SigningWriter:
+    """Writes to `handle` and signs what passes: the pickle streams to the file
+    instead of being built as one bytes object first (gigabytes at 10,000 teams)."""
+
+    def __init__(self, handle, key: bytes):
+        self.handle = handle
+        self.mac = hmac.new(key, digestmod=hashlib.sha256)
+
+    def write(self, data) -> int:
+        self.mac.update(data)
+        return self.handle.write(data)
+
+
 class DiskCache:
     """`SITE/.okrsite-cache/state-<version>.pickle`: records and last-build state."""
 
@@ -242,10 +255,12 @@ class DiskCache:
                     old.unlink()
             fd, temp = tempfile.mkstemp(prefix=".state-", dir=self.folder)
             try:
-                payload = pickle.dumps({"key": self.key(), "state": state}, protocol=5)
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(_mac(key, payload))
-                    handle.write(payload)
+                    handle.write(bytes(_MAC_SIZE))  # the MAC goes here once it is known
+                    signed = _SigningWriter(handle, key)
+                    pickle.dump({"key": self.key(), "state": state}, signed, protocol=5)
+                    handle.seek(0)
+                    handle.write(signed.mac.digest())
                 os.replace(temp, self.path)
             except BaseException:
                 with contextlib.suppress(OSError):

@@ -8,6 +8,7 @@ the render stage's job.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass, field
 
 
@@ -151,4 +152,4 @@ class Model:
 def same_objects(old: tuple, new: tuple) -> bool:
     """The very same objects, one by one: what the stages' memos test to reuse a result
     (the per-file cache hands back the same objects for unchanged files)."""
-    return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))
+    return len(old) == len(new) and all(map(operator.is_, old, new))  # C speed: 25k calls
