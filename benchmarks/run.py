@@ -158,6 +158,7 @@ def bench_size(teams: int, args: argparse.Namespace) -> dict:
         for run in range(args.runs):
             shutil.rmtree(site / ".okrsite-cache", ignore_errors=True)
             shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(out.parent / f".{out.name}.spare", ignore_errors=True)
             step = run_python(BUILD, str(site), str(out), TODAY)
             assert step["status"] == 0, step
             cold.append(step["seconds"])

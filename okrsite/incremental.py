@@ -101,6 +101,7 @@ from okrsite.render import (
 from okrsite.rollup import CycleRollup, cycle_rollup
 from okrsite.validate import validate
 from okrsite.write import (
+    OutputChanged,
     PublishError,
     Spare,
     build_lock,
@@ -493,10 +494,14 @@ class Builder:
                 report.full = True
             else:
                 in_place = changed is not None
-                manifest, written, spare = self._render_some(
-                    renderer, specs, selected, in_place, spare
-                )
-                report.full = False
+                try:
+                    manifest, written, spare = self._render_some(
+                        renderer, specs, selected, in_place, spare
+                    )
+                    report.full = False
+                except OutputChanged:
+                    manifest, written, spare = self._render_all(renderer, specs, spare)
+                    report.full = True
         except ThemeError as exc:
             report.diagnostics.append(Diagnostic("themes", 0, "OKR028", str(exc)))
             return report

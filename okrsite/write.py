@@ -46,6 +46,11 @@ class PublishError(Exception):
         self.path = path
 
 
+class OutputChanged(PublishError):
+    """A file of the output is not what the last build left there (someone changed
+    the folder by hand): a partial build cannot start from it; render everything."""
+
+
 def safe_join(root: Path, rel_path: str) -> Path:
     """`root/rel_path`, refusing anything that would land outside `root`."""
     parts = rel_path.split("/")
@@ -214,7 +219,10 @@ def update_tree(
     for rel_path, wanted in target.items():
         if rel_path not in fresh and holds.get(rel_path) != wanted:
             source = safe_join(live, rel_path)
-            _replace(safe_join(root, rel_path), lambda temp, s=source: os.link(s, temp))
+            try:
+                _replace(safe_join(root, rel_path), lambda temp, s=source: os.link(s, temp))
+            except FileNotFoundError as exc:
+                raise OutputChanged(f"{source} is missing from the output") from exc
     for rel_path in holds.keys() - target.keys():
         _remove(root, rel_path)
 

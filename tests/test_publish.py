@@ -341,6 +341,26 @@ def test_spare_not_made_by_okrsite_is_not_trusted(tmp_path: Path, capsys) -> Non
     assert b"planted" not in b"".join(tree(spare).values())
 
 
+def test_output_changed_by_hand_is_rebuilt_whole(tmp_path: Path, capsys) -> None:
+    """A page deleted from the output by hand, which the spare is behind on: the
+    partial build cannot link it from the output, so it renders everything."""
+    site = big_site(tmp_path / "site", 3)
+    out = tmp_path / "out"
+    for value in (None, 40, 50):
+        if value:
+            _edit_checkin(site, value)
+        assert build(site, out, capsys) == 0
+    # a page the last build changed (so the spare holds an older copy) ...
+    changed = [p for p, data in tree(out).items() if tree(tmp_path / ".out.spare")[p] != data]
+    page = next(p for p in changed if p.endswith(".html") and "team-0001" not in p)
+    (out / page).unlink()  # ... deleted by hand; the next edit leaves it alone
+    (site / "content/teams/team-0002.md").write_text(
+        (site / "content/teams/team-0002.md").read_text() + "More charter.\n"
+    )
+    assert build(site, out, capsys) == 0
+    assert tree(out) == _fresh(site, tmp_path)
+
+
 def test_failure_while_updating_the_spare_keeps_the_site(
     tmp_path: Path, capsys, monkeypatch
 ) -> None:
