@@ -7,6 +7,7 @@ the given files; a value of None deletes a BASE file. Texts are dedented.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -114,3 +115,18 @@ def tree(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def reference(site: Path, out: Path, today: dt.date) -> dict[str, bytes]:
+    """The output of the plain pipeline (check_site → render_site → publish), built
+    from scratch with no cache: what every fast path must equal byte for byte."""
+    from okrsite.build import check_site
+    from okrsite.gitinfo import NO_GIT
+    from okrsite.render import render_site
+    from okrsite.write import publish
+
+    checked = check_site(site, today)
+    assert not checked.failed(), [str(d) for d in checked.diagnostics if d.is_error]
+    shutil.rmtree(out, ignore_errors=True)
+    publish(out, render_site(checked.model, checked.rollups, site, checked.diagnostics, NO_GIT))
+    return tree(out)

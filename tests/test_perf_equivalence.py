@@ -21,11 +21,8 @@ import pytest
 from okrsite import cache, incremental
 from okrsite import write as write_module
 from okrsite.build import build_site, check_site
-from okrsite.gitinfo import NO_GIT
 from okrsite.incremental import Builder
-from okrsite.render import render_site
-from okrsite.write import publish
-from tests.sites import TODAY, make_site, tree
+from tests.sites import TODAY, make_site, reference, tree
 
 GENERATED_TODAY = dt.date(2026, 11, 22)
 
@@ -37,15 +34,6 @@ def _generator():
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def reference(site: Path, out: Path, today: dt.date) -> dict[str, bytes]:
-    """The output of the plain pipeline, built from scratch."""
-    checked = check_site(site, today)
-    assert not checked.failed(), [str(d) for d in checked.diagnostics if d.is_error]
-    shutil.rmtree(out, ignore_errors=True)
-    publish(out, render_site(checked.model, checked.rollups, site, checked.diagnostics, NO_GIT))
-    return tree(out)
 
 
 def diagnostics(site: Path, today: dt.date) -> list[str]:

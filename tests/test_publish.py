@@ -20,11 +20,10 @@ from pathlib import Path
 import pytest
 
 from okrsite import incremental, write
-from okrsite.build import build_site, check_site
+from okrsite.build import build_site
 from okrsite.cli import main
-from okrsite.gitinfo import NO_GIT
-from okrsite.render import OutputFile, render_site
-from tests.sites import TODAY, make_site, tree
+from okrsite.render import OutputFile
+from tests.sites import TODAY, make_site, reference, tree
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -287,15 +286,7 @@ def _edit_checkin(site: Path, value: int) -> None:
 
 
 def _fresh(site: Path, tmp_path: Path) -> dict[str, bytes]:
-    """The site built from nothing, with no cache."""
-    checked = check_site(site, TODAY)
-    assert not checked.failed()
-    ref = tmp_path / "ref"
-    write.remove_tree(ref)
-    write.publish(
-        ref, render_site(checked.model, checked.rollups, site, checked.diagnostics, NO_GIT)
-    )
-    return tree(ref)
+    return reference(site, tmp_path / "ref", TODAY)
 
 
 def test_spare_is_reused_and_shares_unchanged_files(tmp_path: Path, capsys, monkeypatch) -> None:
@@ -311,7 +302,8 @@ def test_spare_is_reused_and_shares_unchanged_files(tmp_path: Path, capsys, monk
     assert build(site, out, capsys) == 0
     assert tree(spare) == before  # the replaced site, whole
     assert tree(out) == _fresh(site, tmp_path)
-    same = [p for p, data in before.items() if tree(out)[p] == data]
+    after = tree(out)
+    same = [p for p, data in before.items() if after[p] == data]
     assert same and all(os.path.samefile(out / p, spare / p) for p in same)
     monkeypatch.setattr(write, "_clone", lambda *a: pytest.fail("cloned despite a spare"))
     for value in (50, 60):
