@@ -553,20 +553,18 @@ class Builder:
 
     def _reload(self, changes: set[str], raw_html: str) -> tuple[dict[str, Record], list[str]]:
         """Records after `changes`: re-read those files, drop the deleted ones."""
-        paths = set(self._paths or ())
         after, _ = discover_names(self.site_dir, changes)
-        paths -= changes
-        paths |= after
-        self._paths = sorted(paths)
-        records = dict(self._records)
+        records = dict(self._records)  # in path order; an edited file keeps its place
         markdown = MarkdownRenderer(raw_html)
-        misses = []
-        for rel in changes:
+        misses = sorted(after)
+        for rel in changes - after:
             records.pop(rel, None)
-            if rel in after:
-                records[rel] = read_record(self.site_dir, rel, markdown, self._records.get(rel))
-                misses.append(rel)
-        return {p: records[p] for p in self._paths}, misses
+        for rel in misses:
+            records[rel] = read_record(self.site_dir, rel, markdown, self._records.get(rel))
+        if len(records) != len(self._records) or not after <= self._records.keys():
+            self._paths = sorted(records)
+            records = {p: records[p] for p in self._paths}
+        return records, misses
 
     def _git_data(self) -> GitData:
         try:

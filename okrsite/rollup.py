@@ -191,20 +191,21 @@ def cycle_rollup(
     model: Model, cycle: Cycle, today: dt.date, memo: dict | None = None
 ) -> CycleRollup:
     """`memo`: a dict the caller keeps between calls (the preview server's rebuilds);
-    a team whose OKR file and check-ins are the very same objects as last time keeps
-    its own numbers, so a check-in recomputes one team and the sums above it."""
+    a team whose OKR file and tuple of check-ins are the very same objects as last time
+    keeps its own numbers, so a check-in recomputes one team and the sums above it."""
     rules = model.config.rules
     phase = cycle.phase(today)
     expected = expected_progress(cycle, today)
     own: dict[str, OwnRollup] = {}
     for team_id in model.teams:
         file = model.okrs.get((cycle.id, team_id))
-        counted = tuple(c for c in model.checkins.get((cycle.id, team_id), ()) if c.date <= today)
-        values, objects = (cycle, today, rules), (file, *counted)
+        checkins = model.checkins.get((cycle.id, team_id), ())
+        values = (cycle, today, rules)
         kept = memo.get((cycle.id, team_id)) if memo is not None else None
-        if kept is not None and kept[0] == values and same_objects(kept[1], objects):
+        if kept is not None and kept[0] == values and same_objects(kept[1], (file, checkins)):
             own[team_id] = kept[2]
             continue
+        counted = tuple(c for c in checkins if c.date <= today)
         objectives = {}
         if file is not None:
             objectives = {
@@ -212,7 +213,7 @@ def cycle_rollup(
             }
         own[team_id] = (objectives, counted[-1].date if counted else None)
         if memo is not None:
-            memo[(cycle.id, team_id)] = (values, objects, own[team_id])
+            memo[(cycle.id, team_id)] = (values, (file, checkins), own[team_id])
 
     subtree_values = _subtree_progress_values(model, own)
     teams = {}

@@ -7,6 +7,9 @@ out of the model, so later stages never see half-valid data.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -526,6 +529,40 @@ def read_source(src: SourceFile) -> PerFile:
     return reader(src, ctx), ctx.diagnostics
 
 
+@dataclass
+class _Group:
+    """A team's OKR file in a cycle, as its check-ins are checked against it."""
+
+    file: TeamOKRs
+    targets: UpdateTargets
+
+
+@dataclass
+class _Frame:
+    """What the config, the team files and the OKR files decide, before any check-in."""
+
+    made_from: tuple  # (config, present, the sources and their per-file results)
+    present: frozenset[str]
+    teams: dict[str, Team]
+    okrs: dict[tuple[str, str], TeamOKRs]
+    cycles: dict[str, Cycle | str]  # by id: the cycle, or why it is not one
+    groups: dict[tuple[str, str], _Group]
+    diagnostics: list[Diagnostic]
+
+
+@dataclass
+class _Run:
+    """The last run of `validate`, so that the next one redoes only what changed."""
+
+    config: SiteConfig
+    present: frozenset[str]  # as given
+    files: list[SourceFile]
+    results: list[PerFile]  # per_file's values, in the order of `files`
+    frame: _Frame
+    members: dict[tuple[str, str], list[str]]  # the paths of a group's check-ins
+    validated: Validated
+
+
 def validate(
     config: SiteConfig,
     files: list[SourceFile],
@@ -536,119 +573,263 @@ def validate(
     """Check `files`; `present` holds every content path found, loadable or not,
     so a file with errors of its own does not also cause "unknown" errors elsewhere.
     `per_file`: `read_source` results already known, by path (from a cache).
-    `memo`: a dict the caller keeps between calls (the preview server's rebuilds): a
-    check-in that is the very same object as last time, against the very same OKR
-    file, is not checked again.
+    `memo`: a dict the caller keeps between calls (the preview server's rebuilds).
+    With the very same config, team and OKR objects as last time, their checks are
+    not run again; a check-in that is the very same object as last time, checked
+    against the very same OKR file, is not checked again.
     """
-    present = present | {src.path for src in files}
-    diagnostics: list[Diagnostic] = []
     per_file = per_file or {}
+    memo = {} if memo is None else memo
+    last = memo.get("last")
+    if last is not None:
+        again = _revalidate(last, config, files, present, per_file, memo)
+        if again is not None:
+            return again
+    given = present
+    present = present | {src.path for src in files}
 
-    def report(path: str, line: int, code: str, message: str) -> None:
-        diagnostics.append(Diagnostic(path, line, code, message))
-
-    def read(src: SourceFile):
-        found, problems = per_file[src.path] if src.path in per_file else read_source(src)
-        diagnostics.extend(problems)
-        return found
+    def read(src: SourceFile) -> PerFile:
+        return per_file[src.path] if src.path in per_file else read_source(src)
 
     by_kind: dict[str, list[SourceFile]] = defaultdict(list)
     for src in files:
         by_kind[src.kind].append(src)
-
-    teams: dict[str, Team] = {}
-    for src in by_kind["team"]:
-        team = read(src)
-        if team is not None:
-            teams[team.id] = team
-    teams = check_team_tree(teams, report, present)
-
-    cycles: dict[str, Cycle] = dict(config.cycles)
-    cycle_ok: dict[str, bool] = {}
-
-    def cycle_of(src: SourceFile) -> Cycle | None:
-        if src.cycle not in cycle_ok:
-            found = resolve_cycle(src.cycle, config)
-            cycle_ok[src.cycle] = isinstance(found, Cycle)
-            if isinstance(found, Cycle):
-                cycles[src.cycle] = found
-            else:
-                report(src.path, 1, "OKR022", found)
-        return cycles.get(src.cycle) if cycle_ok[src.cycle] else None
-
-    def known_team(src: SourceFile) -> bool:
-        if src.team in teams:
-            return True
-        if team_path(src.team) in present:
-            return False  # the team file has errors of its own
-        report(
-            src.path,
-            1,
-            "OKR016",
-            f"team {src.team!r} has no file content/teams/{src.team}.md{suggest(src.team, teams)}",
-        )
-        return False
-
-    okrs: dict[tuple[str, str], TeamOKRs] = {}
-    for src in by_kind["okrs"]:
-        file = read(src)
-        if file is not None and cycle_of(src) is not None and known_team(src):
-            okrs[(src.cycle, src.team)] = file
-    bad = check_alignment(okrs, report, present)
-    all_krs = {
-        key: {kr.id for o in f.objectives for kr in o.key_results} for key, f in okrs.items()
-    }
-    okrs = {key: _drop_objectives(file, key[0], bad) for key, file in okrs.items()}
-    targets = {}
-    for key, file in okrs.items():
-        kept = {kr.id: kr for o in file.objectives for kr in o.key_results}
-        targets[key] = UpdateTargets(kept, frozenset(all_krs[key] - kept.keys()))
-
-    memo = {} if memo is None else memo
-
-    def updates_ok(src: SourceFile, checkin: CheckIn) -> bool:
-        key = (src.cycle, src.team)
-        objects, dropped = (
-            (checkin, okrs.get(key)),
-            targets[key].dropped if key in targets else None,
-        )
-        kept = memo.get(src.path)
-        if kept is None or kept[1] != dropped or not same_objects(kept[0], objects):
-            ctx = Context(src.path, [])
-            ok = check_updates(checkin, targets.get(key), ctx, present)
-            kept = (objects, dropped, ok, ctx.diagnostics)
-            if key in targets:  # else the outcome depends on `present`
-                memo[src.path] = kept
-        diagnostics.extend(kept[3])
-        return kept[2]
-
+    upstream = [(src, read(src)) for src in by_kind["team"] + by_kind["okrs"]]
+    made_from = (config, present, tuple(item for pair in upstream for item in pair))
+    frame = memo.get("frame")
+    if frame is None or not _same_frame(frame.made_from, made_from):
+        frame = _check_frame(config, upstream, present, made_from, frame)
+        memo["frame"] = frame
+    diagnostics = list(frame.diagnostics)
+    cycles = dict(frame.cycles)  # and those of folders with check-ins only
+    members: dict[tuple[str, str], list[str]] = defaultdict(list)
     checkins: dict[tuple[str, str], list[CheckIn]] = defaultdict(list)
     for src in by_kind["checkin"]:
-        checkin = read(src)
-        cycle = cycle_of(src)
-        if checkin is None or cycle is None or not known_team(src):
-            continue
-        if not cycle.start <= checkin.date <= cycle.end:
-            report(
-                src.path,
-                src.front_matter.line_of("date") if "date" in src.front_matter else 1,
-                "OKR023",
-                f"check-in dated {checkin.date} is outside cycle {cycle.id} "
-                f"({cycle.start} to {cycle.end}); move it to the right cycle folder",
-            )
-            continue
-        if updates_ok(src, checkin):
-            checkins[(src.cycle, src.team)].append(checkin)
+        outcome = _checkin_outcome(src, read(src), frame, cycles, memo)
+        diagnostics += outcome[4]
+        members[(src.cycle, src.team)].append(src.path)
+        if outcome[3] is not None:
+            checkins[(src.cycle, src.team)].append(outcome[3])
 
-    ordered_cycles = dict(sorted(cycles.items(), key=lambda item: (item[1].start, item[0])))
     model = Model(
         config=config,
-        teams=dict(sorted(teams.items())),
-        cycles=ordered_cycles,
-        okrs=dict(sorted(okrs.items())),
-        checkins={
-            key: tuple(sorted(value, key=lambda c: c.date))
-            for key, value in sorted(checkins.items())
-        },
+        teams=frame.teams,
+        cycles=_ordered_cycles(config, cycles),
+        okrs=frame.okrs,
+        checkins=_groups(checkins, last.validated.model.checkins if last else {}),
     )
-    return Validated(model, diagnostics)
+    validated = Validated(model, diagnostics)
+    if list(per_file) == [src.path for src in files]:  # what _revalidate relies on
+        results = list(per_file.values())
+        memo["last"] = _Run(config, given, files, results, frame, members, validated)
+    return validated
+
+
+def _date(checkin: CheckIn):
+    return checkin.date
+
+
+def _groups(
+    found: dict[tuple[str, str], list[CheckIn]], before: dict[tuple[str, str], tuple[CheckIn, ...]]
+) -> dict[tuple[str, str], tuple[CheckIn, ...]]:
+    """Each team's check-ins by date; a group of the very same check-ins as `before`
+    is its very tuple, so the later stages' memos see it unchanged at a glance."""
+    groups = {}
+    for key, checkins in sorted(found.items()):
+        group = tuple(sorted(checkins, key=_date))
+        kept = before.get(key)
+        groups[key] = kept if kept is not None and same_objects(kept, group) else group
+    return groups
+
+
+def _checkin_outcome(
+    src: SourceFile, result: PerFile, frame: _Frame, cycles: dict[str, Cycle | str], memo: dict
+) -> tuple:
+    """(src, result, group, the check-in or None, its diagnostics): kept in `memo`
+    while the check-in and its group are the very same objects."""
+    group = frame.groups.get((src.cycle, src.team))
+    kept_checkins = memo.setdefault("checkins", {})
+    kept = kept_checkins.get(src.path)
+    if kept is None or kept[0] is not src or kept[1] is not result or kept[2] is not group:
+        accepted, found = _check_checkin(src, result, frame, group, cycles)
+        kept = (src, result, group, accepted, found)
+        if group is not None:  # else the outcome depends on the other check-ins
+            kept_checkins[src.path] = kept
+    return kept
+
+
+def _revalidate(
+    last: _Run,
+    config: SiteConfig,
+    files: list[SourceFile],
+    present: frozenset[str],
+    per_file: dict[str, PerFile],
+    memo: dict,
+) -> Validated | None:
+    """The last result with the check-ins that changed since checked again, or None
+    when anything else changed. It compares object pointers only (C speed), so an
+    edit in a large company costs what the edited files cost."""
+    results = list(per_file.values())
+    if len(files) != len(last.files) or len(results) != len(last.results):
+        return None
+    if config != last.config or present != last.present:
+        return None
+    changed = _differ(files, last.files) | _differ(results, last.results)
+    if not changed:
+        return last.validated
+    frame, paths = last.frame, set()
+    for i in changed:
+        src = files[i]
+        if src.kind != "checkin" or src.path != last.files[i].path:
+            return None
+        if (src.cycle, src.team) not in frame.groups:
+            return None  # checked against what other files say: the full run decides
+        paths.add(src.path)
+    cycles = dict(frame.cycles)
+    groups = set()
+    diagnostics = [d for d in last.validated.diagnostics if d.path not in paths]
+    for i in sorted(changed):
+        diagnostics += _checkin_outcome(files[i], results[i], frame, cycles, memo)[4]
+        groups.add((files[i].cycle, files[i].team))
+    kept_checkins = memo["checkins"]
+    checkins = dict(last.validated.model.checkins)
+    for key in groups:
+        found = [kept_checkins[path][3] for path in last.members[key]]
+        checkins[key] = tuple(sorted((c for c in found if c is not None), key=_date))
+        if not checkins[key]:
+            del checkins[key]
+    if checkins.keys() != last.validated.model.checkins.keys():
+        checkins = dict(sorted(checkins.items()))
+    model = dataclasses.replace(last.validated.model, checkins=checkins)
+    validated = Validated(model, diagnostics)
+    memo["last"] = dataclasses.replace(last, files=files, results=results, validated=validated)
+    return validated
+
+
+def _differ(new: list, old: list) -> set[int]:
+    """The positions where two lists of the same length hold different objects."""
+    return set(itertools.compress(itertools.count(), map(operator.is_not, new, old)))
+
+
+def _ordered_cycles(config: SiteConfig, found: dict[str, Cycle | str]) -> dict[str, Cycle]:
+    """The declared cycles and those of the content folders, by start date."""
+    cycles = dict(config.cycles)
+    cycles.update((c, cycle) for c, cycle in found.items() if isinstance(cycle, Cycle))
+    return dict(sorted(cycles.items(), key=lambda item: (item[1].start, item[0])))
+
+
+def _same_frame(old: tuple, new: tuple) -> bool:
+    return old[0] == new[0] and old[1] == new[1] and same_objects(old[2], new[2])
+
+
+def _check_frame(
+    config: SiteConfig,
+    upstream: list[tuple[SourceFile, PerFile]],
+    present: frozenset[str],
+    made_from: tuple,
+    previous: _Frame | None,
+) -> _Frame:
+    """The cross-file checks of the team and OKR files. A group that matches
+    `previous` (same cycle, file and targets) is its very object, so the check-ins
+    checked against it are not checked again."""
+    diagnostics: list[Diagnostic] = []
+
+    def report(path: str, line: int, code: str, message: str) -> None:
+        diagnostics.append(Diagnostic(path, line, code, message))
+
+    teams: dict[str, Team] = {}
+    okr_files: list[tuple[SourceFile, TeamOKRs]] = []
+    for src, (found, problems) in upstream:
+        diagnostics += problems
+        if isinstance(found, TeamOKRs):
+            okr_files.append((src, found))
+        elif isinstance(found, Team):
+            teams[found.id] = found
+    teams = check_team_tree(teams, report, present)
+
+    cycles: dict[str, Cycle | str] = {}
+    okrs: dict[tuple[str, str], TeamOKRs] = {}
+    for src, file in okr_files:
+        if not _in_known_cycle(src, config, cycles, report):
+            continue
+        if _known_team(src, teams, present, report):
+            okrs[(src.cycle, src.team)] = file
+    bad = check_alignment(okrs, report, present)
+    groups: dict[tuple[str, str], _Group] = {}
+    old_groups = previous.groups if previous and previous.made_from[0] == config else {}
+    for key, file in okrs.items():
+        every_kr = {kr.id for o in file.objectives for kr in o.key_results}
+        file = okrs[key] = _drop_objectives(file, key[0], bad)
+        kept = {kr.id: kr for o in file.objectives for kr in o.key_results}
+        group = _Group(file, UpdateTargets(kept, frozenset(every_kr - kept.keys())))
+        old = old_groups.get(key)
+        same = old is not None and old.file is file and old.targets == group.targets
+        groups[key] = old if same else group
+    return _Frame(
+        made_from,
+        present,
+        dict(sorted(teams.items())),
+        dict(sorted(okrs.items())),
+        cycles,
+        groups,
+        diagnostics,
+    )
+
+
+def _in_known_cycle(src: SourceFile, config: SiteConfig, cycles: dict, report) -> bool:
+    """Whether `src` is in a known cycle folder; an unknown one is reported once."""
+    if src.cycle not in cycles:
+        cycles[src.cycle] = resolve_cycle(src.cycle, config)
+        if not isinstance(cycles[src.cycle], Cycle):
+            report(src.path, 1, "OKR022", cycles[src.cycle])
+    return isinstance(cycles[src.cycle], Cycle)
+
+
+def _known_team(src: SourceFile, teams: dict[str, Team], present: frozenset[str], report) -> bool:
+    if src.team in teams:
+        return True
+    if team_path(src.team) in present:
+        return False  # the team file has errors of its own
+    report(
+        src.path,
+        1,
+        "OKR016",
+        f"team {src.team!r} has no file content/teams/{src.team}.md{suggest(src.team, teams)}",
+    )
+    return False
+
+
+def _check_checkin(
+    src: SourceFile,
+    result: PerFile,
+    frame: _Frame,
+    group: _Group | None,
+    cycles: dict[str, Cycle | str],
+) -> tuple[CheckIn | None, list[Diagnostic]]:
+    """A check-in, or None if it has errors, and its diagnostics. `cycles`: those
+    resolved so far in this run; an unknown one is reported with its first file."""
+    checkin, problems = result
+    diagnostics = list(problems)
+
+    def report(path: str, line: int, code: str, message: str) -> None:
+        diagnostics.append(Diagnostic(path, line, code, message))
+
+    in_cycle = _in_known_cycle(src, frame.made_from[0], cycles, report)
+    if checkin is None or not in_cycle:
+        return None, diagnostics
+    if not _known_team(src, frame.teams, frame.present, report):
+        return None, diagnostics
+    cycle = cycles[src.cycle]
+    assert isinstance(checkin, CheckIn) and isinstance(cycle, Cycle)
+    if not cycle.start <= checkin.date <= cycle.end:
+        report(
+            src.path,
+            src.front_matter.line_of("date") if "date" in src.front_matter else 1,
+            "OKR023",
+            f"check-in dated {checkin.date} is outside cycle {cycle.id} "
+            f"({cycle.start} to {cycle.end}); move it to the right cycle folder",
+        )
+        return None, diagnostics
+    ctx = Context(src.path, diagnostics)
+    ok = check_updates(checkin, group.targets if group else None, ctx, frame.present)
+    return (checkin if ok else None), diagnostics

@@ -398,3 +398,40 @@ def test_planted_cache_never_runs_code(tmp_path: Path, monkeypatch) -> None:
     # The machine key never lands in the site.
     assert (tmp_path / "home-cache" / "okrsite" / "cache-key").stat().st_mode & 0o077 == 0
     assert not any(p.name == "cache-key" for p in site.rglob("*"))
+
+
+def test_checkin_edits_recheck_only_that_checkin(tmp_path: Path, monkeypatch) -> None:
+    """validate's delta path (one edited check-in against the other files as they
+    were) reports what a full check reports, for each error a check-in can have."""
+    from okrsite import validate as validate_module
+
+    site = make_site(tmp_path / "site")
+    builder = Builder(site, tmp_path / "out", TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    calls = {"frame": 0, "checkin": 0}
+    for name, key in (("_check_frame", "frame"), ("_check_checkin", "checkin")):
+        real = getattr(validate_module, name)
+
+        def counted(*args, _real=real, _key=key):
+            calls[_key] += 1
+            return _real(*args)
+
+        monkeypatch.setattr(validate_module, name, counted)
+    checkin = site / "content/cycles/2026-Q4/sales/2026-11-07.md"
+    good = checkin.read_text(encoding="utf-8")
+    edits = [
+        good.replace("pipeline-value:", "pipeline-valu:"),  # OKR018 unknown key result
+        good.replace("{value: ", "{done: true, value: "),  # OKR011 field of the other type
+        good.replace("confidence: 0.7", "confidence: 1.7"),  # an error of the file alone
+        good.replace("320000", "330000"),  # fine again, another number
+        good,
+    ]
+    for text in edits:
+        checkin.write_text(text, encoding="utf-8")
+        calls.update(frame=0, checkin=0)
+        report = builder.rebuild([checkin])
+        assert calls == {"frame": 0, "checkin": 1}, text  # before check_site adds its own
+        assert [str(d) for d in report.diagnostics] == diagnostics(site, TODAY)
+        if report.ok:
+            assert tree(tmp_path / "out") == reference(site, tmp_path / "ref", TODAY)
+    assert report.ok
