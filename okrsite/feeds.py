@@ -10,12 +10,12 @@ sanitised HTML the pages show, escaped again as Atom `type="html"` content.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
+import itertools
 from collections.abc import Callable, Iterable
 
 from markupsafe import escape
 
-from okrsite import urls
+from okrsite import urls, views
 from okrsite.model import CheckIn, KeyResult, Model
 
 SITE_FEED_ENTRIES = 50
@@ -116,20 +116,7 @@ def counted_checkins(
 ) -> list[CheckIn]:
     """Check-ins dated on or before today, newest first (optionally of one team; the
     newest `limit` only)."""
-    found = [
-        c
-        for (_, team_id), checkins in model.checkins.items()
-        if team is None or team_id == team
-        for c in checkins
-        if c.date <= today
-    ]
-    if limit is not None:
-        return heapq.nsmallest(limit, found, key=_newest_first)
-    return sorted(found, key=_newest_first)
-
-
-def _newest_first(c: CheckIn) -> tuple:
-    return (-c.date.toordinal(), c.cycle, c.team)
+    return list(itertools.islice(views.newest_first(model, today, team_id=team), limit))
 
 
 def sitemap(base_url: str, pages: Iterable[str]) -> str:

@@ -23,14 +23,20 @@ class FragmentCache:
 
     def __init__(self) -> None:
         self._pieces: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
+        self._by_key: dict[str, set[tuple[str, str]]] = {}  # so forget looks at few
         self._open: list[set[str]] = []  # keys of the pieces being rendered, outermost first
 
     def forget(self, keys: set[str] | None) -> None:
         """Drop the pieces that show any of `keys`; all of them when `keys` is None."""
         if keys is None:
             self._pieces.clear()
+            self._by_key.clear()
             return
-        self._pieces = {k: v for k, v in self._pieces.items() if keys.isdisjoint(v[0])}
+        for key in keys:
+            for piece in self._by_key.pop(key, ()):
+                shown, _ = self._pieces.pop(piece, (frozenset(), ""))
+                for other in shown - {key}:
+                    self._by_key.get(other, set()).discard(piece)
 
     def piece(self, page: str, name: str, deps: Iterable[str], make: Callable[[], str]) -> str:
         """The piece `name` of `page`: kept, or made by `make()` and kept."""
@@ -43,6 +49,8 @@ class FragmentCache:
                 shown = self._open.pop()
             found = (frozenset(shown), text)
             self._pieces[(page, name)] = found
+            for key in found[0]:
+                self._by_key.setdefault(key, set()).add((page, name))
         for outer in self._open:
             outer |= found[0]
         return found[1]

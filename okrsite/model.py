@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import operator
 from dataclasses import dataclass, field
 
@@ -164,3 +165,9 @@ def same_objects(old: tuple, new: tuple) -> bool:
     """The very same objects, one by one: what the stages' memos test to reuse a result
     (the per-file cache hands back the same objects for unchanged files)."""
     return old is new or (len(old) == len(new) and all(map(operator.is_, old, new)))
+
+
+def changed_positions(new: list, old: list) -> set[int]:
+    """The positions where two lists of the same length hold other objects: how a
+    stage finds the few changed items of a rebuild (C speed, pointers only)."""
+    return set(itertools.compress(itertools.count(), map(operator.is_not, new, old)))

@@ -83,26 +83,25 @@ def page_specs(
 
     Every HTML page shows the cycle switcher, so each one also depends on "cycles".
     `people`: views.people(model), when the caller has it. `memo`: a dict the caller
-    keeps between calls (the preview server's rebuilds): the pages of an OKR file or
-    of a team's check-ins that are the very same objects as last time are reused.
+    keeps between calls (the preview server's rebuilds): the pages of a person, an OKR
+    file or a team's check-ins that are the very same objects as last time are reused.
     """
     specs = _site_pages(model, current)
+    memo = {} if memo is None else memo
     for person in (people if people is not None else views.people(model)).values():
-        # What a person owns can change in any file (owners default to leads): the
-        # page shows the numbers of what they own and the check-ins they wrote. A
-        # rebuild re-renders it by its old and its new deps, so gaining or losing an
-        # item is seen; a team file's lead change re-renders everything anyway.
-        deps = {f"own:{c}/{t}" for c, t, *_ in person.objectives + person.key_results}
-        deps |= {f"checkins:{ch.cycle}/{ch.team}" for ch in person.checkins}
-        specs.append(
-            _page(urls.person_page(person.slug), "person.html", {"name": person.name}, deps)
+        specs += _memoised(
+            memo, ("person", person.name), (person,), lambda p=person: _person_page(p)
         )
     every_cycle_checkins = {f"checkins:{c}/" for c in model.cycles}
     for team_id in model.teams:
-        specs += _team_pages(team_id, every_cycle_checkins)
+        specs += _memoised(
+            memo,
+            ("team", team_id, *model.cycles),
+            (),
+            lambda t=team_id: _team_pages(t, every_cycle_checkins),
+        )
     for cycle_id in model.cycles:
         specs += _cycle_pages(cycle_id)
-    memo = {} if memo is None else memo
     for key, file in model.okrs.items():
         specs += _memoised(memo, ("okrs", *key), (file,), lambda k=key, f=file: _okr_pages(*k, f))
     for key, checkins in model.checkins.items():
@@ -145,6 +144,16 @@ def _site_pages(model: Model, current: str | None) -> list[PageSpec]:
         # are absolute; without, they are relative to the site root (see docs/themes.md).
         PageSpec(urls.NOT_FOUND, "404.html", {"link_base": model.config.base_url}),
     ]
+
+
+def _person_page(person: views.Person) -> list[PageSpec]:
+    # What a person owns can change in any file (owners default to leads): the
+    # page shows the numbers of what they own and the check-ins they wrote. A
+    # rebuild re-renders it by its old and its new deps, so gaining or losing an
+    # item is seen; a team file's lead change re-renders everything anyway.
+    deps = {f"own:{c}/{t}" for c, t, *_ in person.objectives + person.key_results}
+    deps |= {f"checkins:{ch.cycle}/{ch.team}" for ch in person.checkins}
+    return [_page(urls.person_page(person.slug), "person.html", {"name": person.name}, deps)]
 
 
 def _team_pages(team_id: str, every_cycle_checkins: set[str]) -> list[PageSpec]:
@@ -371,6 +380,7 @@ class SiteRenderer:
         git: GitData | None = None,
         env: jinja2.Environment | None = None,  # reuse compiled templates (rebuilds)
         fragments: FragmentCache | None = None,  # reuse pieces of summary pages (rebuilds)
+        people: dict[str, views.Person] | None = None,  # views.people(model), if known
     ):
         self.model = model
         self.fragments = fragments if fragments is not None else FragmentCache()
@@ -383,7 +393,7 @@ class SiteRenderer:
         today = next(iter(rollups.values())).today if rollups else dt.date.today()
         self.current = current_cycle(model, today)
         self.today = today
-        self.people = views.people(model)
+        self.people = people if people is not None else views.people(model)
         self.lint = LintIndex(tuple(diagnostics))
         self.env.globals.update(
             root=_root,

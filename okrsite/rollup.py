@@ -215,18 +215,72 @@ def cycle_rollup(
         if memo is not None:
             memo[(cycle.id, team_id)] = (values, (file, checkins), own[team_id])
 
-    subtree_values = _subtree_progress_values(model, own)
-    teams = {}
-    for team_id, (objectives, latest) in own.items():
-        has_okrs = (cycle.id, team_id) in model.okrs
-        teams[team_id] = TeamRollup(
-            progress=mean([o.progress for o in objectives.values()]),
-            subtree_progress=mean(subtree_values[team_id]),
-            stale=is_stale(cycle, today, latest, rules, has_okrs),
-            latest_checkin=latest,
-            objectives=objectives,
-        )
+    kept = memo.get((cycle.id, None)) if memo is not None else None  # all the teams
+    if kept is not None and kept[0] is model.teams and kept[1] == (cycle, today, rules):
+        teams = _team_rollups_again(model, cycle, today, own, kept[2], kept[3])
+    else:
+        subtree_values = _subtree_progress_values(model, own)
+        teams = {
+            team_id: _team_rollup(model, cycle, today, team_id, own, subtree_values[team_id])
+            for team_id in own
+        }
+    if memo is not None:
+        memo[(cycle.id, None)] = (model.teams, (cycle, today, rules), own, teams)
     return CycleRollup(cycle, today, phase, expected, teams)
+
+
+def _team_rollup(
+    model: Model,
+    cycle: Cycle,
+    today: dt.date,
+    team_id: str,
+    own: dict[str, OwnRollup],
+    subtree_values: list[float],
+) -> TeamRollup:
+    objectives, latest = own[team_id]
+    has_okrs = (cycle.id, team_id) in model.okrs
+    return TeamRollup(
+        progress=mean([o.progress for o in objectives.values()]),
+        subtree_progress=mean(subtree_values),
+        stale=is_stale(cycle, today, latest, model.config.rules, has_okrs),
+        latest_checkin=latest,
+        objectives=objectives,
+    )
+
+
+def _team_rollups_again(
+    model: Model,
+    cycle: Cycle,
+    today: dt.date,
+    own: dict[str, OwnRollup],
+    own_before: dict[str, OwnRollup],
+    before: dict[str, TeamRollup],
+) -> dict[str, TeamRollup]:
+    """The teams' rollups of the same team tree as `before`: the teams whose own
+    numbers changed and those above them are computed again, the rest kept."""
+    again: set[str] = set()
+    for team_id, found in own.items():
+        if found is not own_before.get(team_id):
+            current: str | None = team_id
+            while current is not None and current in model.teams and current not in again:
+                again.add(current)
+                current = model.teams[current].parent
+    teams = dict(before)
+    for team_id in again:
+        below = sorted(_subtree(model, team_id))  # in the order the full sum adds them
+        values = [o.progress for t in below for o in own[t][0].values()]
+        teams[team_id] = _team_rollup(model, cycle, today, team_id, own, values)
+    return teams
+
+
+def _subtree(model: Model, team_id: str) -> list[str]:
+    """A team and every team below it."""
+    found, todo = [], [team_id]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += [child.id for child in model.children(current)]
+    return found
 
 
 def _subtree_progress_values(

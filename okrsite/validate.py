@@ -8,8 +8,6 @@ out of the model, so later stages never see half-valid data.
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import operator
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -28,6 +26,7 @@ from okrsite.model import (
     Team,
     TeamOKRs,
     Update,
+    changed_positions,
     same_objects,
 )
 from okrsite.parse import YamlList, YamlMap
@@ -674,7 +673,7 @@ def _revalidate(
         return None
     if config != last.config or present != last.present:
         return None
-    changed = _differ(files, last.files) | _differ(results, last.results)
+    changed = changed_positions(files, last.files) | changed_positions(results, last.results)
     if not changed:
         return last.validated
     frame, paths = last.frame, set()
@@ -704,11 +703,6 @@ def _revalidate(
     validated = Validated(model, diagnostics)
     memo["last"] = dataclasses.replace(last, files=files, results=results, validated=validated)
     return validated
-
-
-def _differ(new: list, old: list) -> set[int]:
-    """The positions where two lists of the same length hold different objects."""
-    return set(itertools.compress(itertools.count(), map(operator.is_not, new, old)))
 
 
 def _ordered_cycles(config: SiteConfig, found: dict[str, Cycle | str]) -> dict[str, Cycle]:

@@ -6,12 +6,16 @@ templates stay simple and every page shows the same numbers.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import datetime as dt
 import hashlib
+import heapq
 import itertools
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from okrsite.model import CheckIn, KeyResult, Model, Objective
@@ -48,8 +52,54 @@ def kr_owner(model: Model, team_id: str, objective: Objective, kr: KeyResult) ->
     return kr.owner or objective_owner(model, team_id, objective)
 
 
-def people(model: Model) -> dict[str, Person]:
-    """Everyone named in the content, by name, sorted by name; slugs are unique."""
+def people(model: Model, memo: dict | None = None) -> dict[str, Person]:
+    """Everyone named in the content, by name, sorted by name; slugs are unique.
+
+    `memo`: a dict the caller keeps between calls (the preview server's rebuilds).
+    With the very same teams and OKR files as last time (validate hands back the same
+    dicts), only the authors of the groups of check-ins that changed get new `Person`
+    objects; everyone else is the very same object as last time."""
+    kept = memo.get("people") if memo is not None else None
+    found = _people_again(model, kept) if kept is not None else None
+    if found is None:
+        found = _people(model)
+    if memo is not None:
+        memo["people"] = (model, found)
+    return found
+
+
+def _people_again(model: Model, kept: tuple[Model, dict[str, Person]]) -> dict[str, Person] | None:
+    """`people(model)` from the last result, or None if more than check-ins changed or
+    the check-ins changed who is on the list."""
+    before, found = kept
+    if before.teams is not model.teams or before.okrs is not model.okrs:
+        return None
+    if before.cycles.keys() != model.cycles.keys():
+        return None
+    authors = set()
+    for key in before.checkins.keys() | model.checkins.keys():
+        old, new = before.checkins.get(key, ()), model.checkins.get(key, ())
+        if old is not new:
+            authors.update(c.author for c in (*old, *new) if c.author)
+    if not authors:
+        return found
+    if not authors <= found.keys():
+        return None  # a new name: the slugs may change
+    checkins: dict[str, list[CheckIn]] = {name: [] for name in authors}
+    for cycle_id in model.cycles:
+        for team_id in model.teams:
+            for checkin in model.checkins.get((cycle_id, team_id), ()):
+                if checkin.author in checkins:
+                    checkins[checkin.author].append(checkin)
+    again = dict(found)
+    for name, authored in checkins.items():
+        again[name] = dataclasses.replace(found[name], checkins=authored)
+        if again[name] == Person(name, again[name].slug):
+            return None  # named nowhere any more
+    return again
+
+
+def _people(model: Model) -> dict[str, Person]:
     found: dict[str, Person] = {}
 
     def person(name: str) -> Person:
@@ -218,19 +268,45 @@ def status_counts(rollup: CycleRollup) -> dict[str, int]:
 # --------------------------------------------------------------------------- check-ins
 
 
+def newest_first(
+    model: Model,
+    today: dt.date | None = None,
+    cycle_id: str | None = None,
+    team_id: str | None = None,
+) -> Iterator[CheckIn]:
+    """Check-ins newest first, then by cycle and team id: those of a cycle or a team
+    when given, dated on or before `today` when given. Merged from the teams' groups,
+    which are in date order already, so taking the newest few costs little."""
+    groups = []
+    for (cycle, team), checkins in model.checkins.items():
+        if cycle_id not in (None, cycle) or team_id not in (None, team):
+            continue
+        if today is not None:
+            checkins = checkins[: bisect.bisect_right(checkins, today, key=_date)]
+        groups.append(reversed(checkins))
+    return heapq.merge(*groups, key=_newest_key)
+
+
+def _date(checkin: CheckIn) -> dt.date:
+    return checkin.date
+
+
+def _newest_key(checkin: CheckIn) -> tuple:
+    return (-checkin.date.toordinal(), checkin.cycle, checkin.team)
+
+
 def checkins_of_cycle(model: Model, cycle_id: str) -> list[CheckIn]:
-    """Every check-in of a cycle, newest first (then by team id)."""
-    found = [
-        c for (cid, _), checkins in model.checkins.items() if cid == cycle_id for c in checkins
-    ]
-    return sorted(found, key=lambda c: (-c.date.toordinal(), c.team))
+    """Every check-in of a cycle, newest first (then by team id). All of them: one
+    sort is faster than `newest_first`'s merge, which pays off for the first few."""
+    found = [c for (cid, _), group in model.checkins.items() if cid == cycle_id for c in group]
+    return sorted(found, key=_newest_key)
 
 
 def latest_checkins(
     model: Model, cycle_id: str, today: dt.date, limit: int
 ) -> list[tuple[str, str, CheckIn]]:
     """The newest `limit` counted check-ins of a cycle, as (cycle, team, check-in)."""
-    found = (c for c in checkins_of_cycle(model, cycle_id) if c.date <= today)
+    found = newest_first(model, today, cycle_id)
     return [(cycle_id, c.team, c) for c in itertools.islice(found, limit)]
 
 

@@ -424,6 +424,8 @@ def test_checkin_edits_recheck_only_that_checkin(tmp_path: Path, monkeypatch) ->
         good.replace("{value: ", "{done: true, value: "),  # OKR011 field of the other type
         good.replace("confidence: 0.7", "confidence: 1.7"),  # an error of the file alone
         good.replace("320000", "330000"),  # fine again, another number
+        good.replace("author: Dana Ruiz", "author: Lee Chen"),  # moves between people
+        good.replace("author: Dana Ruiz", "author: Nia Okafor"),  # someone new
         good,
     ]
     for text in edits:
@@ -435,3 +437,31 @@ def test_checkin_edits_recheck_only_that_checkin(tmp_path: Path, monkeypatch) ->
         if report.ok:
             assert tree(tmp_path / "out") == reference(site, tmp_path / "ref", TODAY)
     assert report.ok
+
+
+def test_page_whose_deps_changed_follows_its_new_deps(tmp_path: Path) -> None:
+    """A page that gained a dependency in one rebuild (Lee's page, once Lee owns a
+    key result) is re-rendered by a later change to it, though its PageSpec object
+    stays the same then: the index of pages by key must have moved on with it."""
+    site = make_site(tmp_path / "site")
+    out = tmp_path / "out"
+    builder = Builder(site, out, TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    okrs = site / "content/cycles/2026-Q4/sales.md"
+    okrs.write_text(
+        okrs.read_text(encoding="utf-8").replace(
+            "title: Keep a qualified pipeline worth $500K",
+            "title: Keep a qualified pipeline worth $500K\n        owner: Lee Chen",
+        ),
+        encoding="utf-8",
+    )
+    assert builder.rebuild([okrs]).ok
+    assert "pipeline-value" in (out / "people/lee-chen/index.html").read_text(encoding="utf-8")
+    checkin = site / "content/cycles/2026-Q4/sales/2026-11-07.md"
+    checkin.write_text(
+        checkin.read_text(encoding="utf-8").replace("320000", "410000"), encoding="utf-8"
+    )
+    report = builder.rebuild([checkin])
+    assert report.ok and not report.full
+    assert "people/lee-chen/index.html" in report.rendered_paths
+    assert tree(out) == reference(site, tmp_path / "ref", TODAY)
