@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from okrsite.model import changed_positions
+
 CONTENT_PATHSPEC = "content"
 RECORD = "\x1e"  # starts each commit in our log format
 UNIT = "\x1f"  # separates the fields of a commit header
@@ -278,19 +280,38 @@ def git_data(site_dir: Path, options: GitOptions, history: object | None = None)
     )
 
 
-def _all_sources(model, cycle_id: str | None = None) -> list[str]:
+def _all_sources(model, cycle_id: str | None = None, memo: dict | None = None) -> list[str]:
+    """The content files of the site (or of one cycle). `memo`: a dict the caller
+    keeps between calls (the preview server's rebuilds); the list is kept while the
+    teams and OKR files are the very same objects and the check-ins the same files."""
+    groups = [chs for (c, _), chs in model.checkins.items() if cycle_id in (None, c)]
+    kept = memo.get(cycle_id) if memo is not None else None
+    if (
+        kept is not None
+        and kept[0] is model.teams
+        and kept[1] is model.okrs
+        and _same_files(kept[2], groups)
+    ):
+        return kept[3]
     paths = [] if cycle_id else [team.source.path for team in model.teams.values()]
     paths += [f.source.path for (c, _), f in model.okrs.items() if cycle_id in (None, c)]
-    paths += [
-        ch.source.path
-        for (c, _), chs in model.checkins.items()
-        if cycle_id in (None, c)
-        for ch in chs
-    ]
+    paths += [ch.source.path for chs in groups for ch in chs]
+    if memo is not None:
+        memo[cycle_id] = (model.teams, model.okrs, groups, paths)
     return paths
 
 
-def page_sources(context) -> tuple[list[str], bool]:
+def _same_files(old: list[tuple], new: list[tuple]) -> bool:
+    """Whether two lists of groups of check-ins hold check-ins of the same files."""
+    if len(old) != len(new):
+        return False
+    return all(
+        [c.source.path for c in old[i]] == [c.source.path for c in new[i]]
+        for i in changed_positions(old, new)
+    )
+
+
+def page_sources(context, memo: dict | None = None) -> tuple[list[str], bool]:
     """(the content files a page is made from, whether it is made from exactly that one file).
 
     Read from the page's template context: a check-in page from its file, a
@@ -310,5 +331,5 @@ def page_sources(context) -> tuple[list[str], bool]:
     if team_id and team_id in model.teams and not cycle_id:
         return [model.teams[team_id].source.path], True
     if cycle_id and cycle_id in model.cycles:
-        return _all_sources(model, cycle_id), False
-    return _all_sources(model), False
+        return _all_sources(model, cycle_id, memo), False
+    return _all_sources(model, None, memo), False

@@ -164,6 +164,7 @@ class Memos:
     lint: dict = field(default_factory=dict)  # lint.lint(memo=)
     pages: dict = field(default_factory=dict)  # render.page_specs(memo=)
     people: dict = field(default_factory=dict)  # views.people(memo=)
+    sources: dict = field(default_factory=dict)  # gitinfo.page_sources(memo=)
 
 
 @dataclass
@@ -572,6 +573,7 @@ class Builder:
                 env=self._env,
                 fragments=self._fragments,
                 people=views.people(model, self._memos.people),
+                sources=self._memos.sources,
             )
         except ThemeError as exc:
             report.diagnostics.append(Diagnostic("themes", 0, "OKR028", str(exc)))

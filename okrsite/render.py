@@ -381,6 +381,7 @@ class SiteRenderer:
         env: jinja2.Environment | None = None,  # reuse compiled templates (rebuilds)
         fragments: FragmentCache | None = None,  # reuse pieces of summary pages (rebuilds)
         people: dict[str, views.Person] | None = None,  # views.people(model), if known
+        sources: dict | None = None,  # gitinfo.page_sources(memo=), kept between rebuilds
     ):
         self.model = model
         self.fragments = fragments if fragments is not None else FragmentCache()
@@ -388,6 +389,7 @@ class SiteRenderer:
         self.folders = theme_dirs(site_dir, model.config.theme)
         self.env = env or make_environment(self.folders)
         self._many_sources: dict[tuple, tuple[list[str], bool]] = {}
+        self._sources_memo = sources if sources is not None else {}
         self.markdown = MarkdownRenderer(model.config.raw_html)
         self.index = Index.build(model)
         today = next(iter(rollups.values())).today if rollups else dt.date.today()
@@ -431,7 +433,7 @@ class SiteRenderer:
         key = (context.get("cycle_id"), context.get("team_id"), "checkin" in context)
         if key in self._many_sources:
             return self._many_sources[key]
-        found = page_sources(context)
+        found = page_sources(context, self._sources_memo)
         if not found[1]:
             self._many_sources[key] = found
         return found
