@@ -724,8 +724,8 @@ def _check_frame(
     previous: _Frame | None,
 ) -> _Frame:
     """The cross-file checks of the team and OKR files. A group that matches
-    `previous` (same cycle, file and targets) is its very object, so the check-ins
-    checked against it are not checked again."""
+    `previous` (the same OKR file and targets, under the same config) is its very
+    object, so the check-ins checked against it are not checked again."""
     diagnostics: list[Diagnostic] = []
 
     def report(path: str, line: int, code: str, message: str) -> None:
