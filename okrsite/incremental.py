@@ -431,6 +431,7 @@ class Builder:
         self._raw_html: str | None = None
         self._memo: dict[str, str] = {}
         self._paths: list[str] | None = None
+        self._present_set: tuple[list[str] | None, frozenset[str]] | None = None
         self._problems: list[Diagnostic] = []
         self._env = None
         self._env_folders: list[Path] = []
@@ -536,7 +537,7 @@ class Builder:
         validated = validate(
             config,
             inputs.stubs,
-            frozenset(self._paths),
+            self._present(),
             inputs.per_file,
             self._memos.validate,
         )
@@ -640,6 +641,13 @@ class Builder:
             cycle_id: cycle_rollup(model, cycle, today, self._memos.rollups)
             for cycle_id, cycle in model.cycles.items()
         }
+
+    def _present(self) -> frozenset[str]:
+        """The content paths as a set, made again only when they change: validate
+        compares it with the last one it saw, which is then the same object."""
+        if self._present_set is None or self._present_set[0] is not self._paths:
+            self._present_set = (self._paths, frozenset(self._paths or ()))
+        return self._present_set[1]
 
     def _needs_discover(self, changes: set[str]) -> bool:
         """A changed path that is not a plain content file (a folder, a rename of one)."""

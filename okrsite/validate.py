@@ -671,7 +671,7 @@ def _revalidate(
     results = list(per_file.values())
     if len(files) != len(last.files) or len(results) != len(last.results):
         return None
-    if config != last.config or present != last.present:
+    if config != last.config or (present is not last.present and present != last.present):
         return None
     changed = changed_positions(files, last.files) | changed_positions(results, last.results)
     if not changed:

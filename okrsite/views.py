@@ -76,23 +76,28 @@ def _people_again(model: Model, kept: tuple[Model, dict[str, Person]]) -> dict[s
         return None
     if before.cycles.keys() != model.cycles.keys():
         return None
-    authors = set()
-    for key in before.checkins.keys() | model.checkins.keys():
-        old, new = before.checkins.get(key, ()), model.checkins.get(key, ())
-        if old is not new:
-            authors.update(c.author for c in (*old, *new) if c.author)
+    changed = {
+        key
+        for key in before.checkins.keys() | model.checkins.keys()
+        if before.checkins.get(key) is not model.checkins.get(key)
+    }
+    authors = {
+        c.author
+        for key in changed
+        for c in (*before.checkins.get(key, ()), *model.checkins.get(key, ()))
+        if c.author
+    }
     if not authors:
         return found
     if not authors <= found.keys():
         return None  # a new name: the slugs may change
-    checkins: dict[str, list[CheckIn]] = {name: [] for name in authors}
-    for cycle_id in model.cycles:
-        for team_id in model.teams:
-            for checkin in model.checkins.get((cycle_id, team_id), ()):
-                if checkin.author in checkins:
-                    checkins[checkin.author].append(checkin)
+    cycle_order = {cycle_id: i for i, cycle_id in enumerate(model.cycles)}
     again = dict(found)
-    for name, authored in checkins.items():
+    for name in authors:
+        # _people's order: by cycle, then team id, then date (one check-in a day)
+        kept = [c for c in found[name].checkins if (c.cycle, c.team) not in changed]
+        new = [c for key in changed for c in model.checkins.get(key, ()) if c.author == name]
+        authored = sorted(kept + new, key=lambda c: (cycle_order[c.cycle], c.team, c.date))
         again[name] = dataclasses.replace(found[name], checkins=authored)
         if again[name] == Person(name, again[name].slug):
             return None  # named nowhere any more

@@ -465,3 +465,26 @@ def test_page_whose_deps_changed_follows_its_new_deps(tmp_path: Path) -> None:
     assert report.ok and not report.full
     assert "people/lee-chen/index.html" in report.rendered_paths
     assert tree(out) == reference(site, tmp_path / "ref", TODAY)
+
+
+def test_people_after_checkin_edits_equal_a_fresh_index(tmp_path: Path) -> None:
+    """views.people's delta (new Person objects for the authors of changed groups
+    only) lists each author's check-ins in the order a fresh index does."""
+    from okrsite import views
+
+    site = make_site(tmp_path / "site")
+    builder = Builder(site, tmp_path / "out", TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    sales = site / "content/cycles/2026-Q4/sales/2026-11-07.md"
+    company = site / "content/cycles/2026-Q4/company/2026-11-10.md"
+    edits = [
+        (sales, "author: Dana Ruiz", "author: Ada Lovelace"),  # Ada: company, then sales
+        (company, "value: 4}", "value: 3.5}"),  # Ada's first group changes
+    ]
+    for path, old, new in edits:
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        report = builder.rebuild([path])
+        assert report.ok
+        used = builder._memos.people["people"][1]
+        assert used == views.people(report.model)
+        assert [c.team for c in used["Ada Lovelace"].checkins] == ["company", "sales"]
