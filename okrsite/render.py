@@ -69,10 +69,6 @@ class PageSpec:
     deps: frozenset[str] = frozenset({"*"})
 
 
-def _team_keys(cycle_id: str, team_id: str) -> frozenset[str]:
-    return frozenset({f"team:{cycle_id}/{team_id}", f"team:*/{team_id}"})
-
-
 def page_specs(
     model: Model,
     current: str | None,
@@ -189,8 +185,9 @@ def _okr_pages(cycle_id: str, team_id: str, file: TeamOKRs) -> list[PageSpec]:
             urls.team_cycle_page(cycle_id, team_id),
             "team_cycle.html",
             {"cycle_id": cycle_id, "team_id": team_id},
-            # Names the objectives its own align to, and those aligned to them.
-            _team_keys(cycle_id, team_id) | {checkins, titles},
+            # Names the objectives its own align to, and those aligned to them. It
+            # shows cycle C only: a change in another cycle leaves it as it was.
+            {f"team:{cycle_id}/{team_id}", checkins, titles},
         )
     ]
     for objective in file.objectives:

@@ -340,6 +340,10 @@ CHANGES = {
         "content/cycles/2026-Q4/company.md",
         lambda t: t.replace("Grow revenue with happy customers", "Grow revenue, keep customers"),
     ),
+    "a closed cycle's check-in": (
+        "content/cycles/2026-Q3/company/2026-09-25.md",
+        lambda t: t.replace("{value: 8,", "{value: 9,"),
+    ),
     "a key result's title": (
         "content/cycles/2026-Q4/emea.md",
         lambda t: t.replace("Signed DACH deals", "DACH deals signed"),
