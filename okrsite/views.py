@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import heapq
 import itertools
+import operator
 import re
 import unicodedata
 from collections import defaultdict
@@ -153,10 +154,12 @@ class Node:
     team: str
     objective: Objective
     children: list[Node] = field(default_factory=list)
+    size: int = 1  # this objective and every one below it (set by `alignment`)
 
-    @property
-    def size(self) -> int:
-        return 1 + sum(child.size for child in self.children)
+
+def _count(node: Node) -> int:
+    node.size = 1 + sum(_count(child) for child in node.children)
+    return node.size
 
 
 def alignment(model: Model, cycle_id: str) -> tuple[list[Node], list[Node]]:
@@ -184,6 +187,8 @@ def alignment(model: Model, cycle_id: str) -> tuple[list[Node], list[Node]]:
             roots.append(node)
         else:
             unaligned.append(node)
+    for node in roots + unaligned:
+        _count(node)  # once here: the page asks every node it shows
     return roots, unaligned
 
 
@@ -287,13 +292,13 @@ def newest_first(
         if cycle_id not in (None, cycle) or team_id not in (None, team):
             continue
         if today is not None:
-            checkins = checkins[: bisect.bisect_right(checkins, today, key=_date)]
+            checkins = checkins[: bisect.bisect_right(checkins, today, key=_BY_DATE)]
         groups.append(reversed(checkins))
     return heapq.merge(*groups, key=_newest_key)
 
 
-def _date(checkin: CheckIn) -> dt.date:
-    return checkin.date
+_BY_DATE = operator.attrgetter("date")
+_TEAM = operator.attrgetter("team")
 
 
 def _newest_key(checkin: CheckIn) -> tuple:
@@ -301,10 +306,8 @@ def _newest_key(checkin: CheckIn) -> tuple:
 
 
 def checkins_of_cycle(model: Model, cycle_id: str) -> list[CheckIn]:
-    """Every check-in of a cycle, newest first (then by team id). All of them: one
-    sort is faster than `newest_first`'s merge, which pays off for the first few."""
-    found = [c for (cid, _), group in model.checkins.items() if cid == cycle_id for c in group]
-    return sorted(found, key=_newest_key)
+    """Every check-in of a cycle, newest first (then by team id)."""
+    return [c for day in days_of_cycle(model, cycle_id) for c in day.checkins]
 
 
 def latest_checkins(
@@ -322,12 +325,24 @@ class Day:
     teams: str  # their teams' ids, comma-separated: names the day's piece of a page
 
 
+def days_of_cycle(model: Model, cycle_id: str) -> list[Day]:
+    """The check-ins of a cycle by date, newest first, each day's by team id.
+    Put in buckets, not sorted: a cycle has a few dozen dates and thousands of
+    check-ins, and a sort compares dates n log n times."""
+    by_date: dict[dt.date, list[CheckIn]] = defaultdict(list)
+    for team in sorted(team for cid, team in model.checkins if cid == cycle_id):
+        for checkin in model.checkins[(cycle_id, team)]:
+            by_date[checkin.date].append(checkin)
+    days = sorted(by_date.items(), key=operator.itemgetter(0), reverse=True)
+    return [Day(date, found, ",".join(map(_TEAM, found))) for date, found in days]
+
+
 def by_day(checkins: list[CheckIn]) -> list[Day]:
     """Consecutive check-ins of the same date, grouped, in the order given."""
     days = []
-    for date, group in itertools.groupby(checkins, lambda c: c.date):
+    for date, group in itertools.groupby(checkins, _BY_DATE):
         found = list(group)
-        days.append(Day(date, found, ",".join(c.team for c in found)))
+        days.append(Day(date, found, ",".join(map(_TEAM, found))))
     return days
 
 
@@ -375,6 +390,11 @@ def excerpt(body: str, limit: int = 280) -> str:
         cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:.")
         return cut + "…"
     return ""
+
+
+def teams_in_cycle(model: Model, cycle_id: str) -> list[str]:
+    """The ids of the teams with OKRs in a cycle, in team order."""
+    return [team_id for team_id in model.teams if (cycle_id, team_id) in model.okrs]
 
 
 def final_checkins(model: Model, cycle_id: str) -> list[CheckIn]:
