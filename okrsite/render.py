@@ -380,6 +380,7 @@ class SiteRenderer:
         fragments: FragmentCache | None = None,  # reuse pieces of summary pages (rebuilds)
         people: dict[str, views.Person] | None = None,  # views.people(model), if known
         sources: dict | None = None,  # gitinfo.page_sources(memo=), kept between rebuilds
+        derived: dict | None = None,  # the index and alignment trees, kept between rebuilds
     ):
         self.model = model
         self.fragments = fragments if fragments is not None else FragmentCache()
@@ -389,7 +390,8 @@ class SiteRenderer:
         self._many_sources: dict[tuple, tuple[list[str], bool]] = {}
         self._sources_memo = sources if sources is not None else {}
         self.markdown = MarkdownRenderer(model.config.raw_html)
-        self.index = Index.build(model)
+        self._derived = derived if derived is not None else {}
+        self.index = self._kept("index", lambda: Index.build(model))
         today = next(iter(rollups.values())).today if rollups else dt.date.today()
         self.current = current_cycle(model, today)
         self.today = today
@@ -417,7 +419,22 @@ class SiteRenderer:
             page_sources=self.page_sources,
             fragment=self.fragment,
             fragment_each=self.fragment_each,
+            alignment=self.alignment,
         )
+
+    def _kept(self, key: object, make):
+        """`make()`, or its last result while the teams and OKR files are the very
+        same objects (a rebuild for check-ins): what it derives comes from those only."""
+        kept = self._derived.get(key)
+        if kept is not None and kept[0] is self.model.teams and kept[1] is self.model.okrs:
+            return kept[2]
+        found = make()
+        self._derived[key] = (self.model.teams, self.model.okrs, found)
+        return found
+
+    def alignment(self, cycle_id: str) -> tuple[list[views.Node], list[views.Node]]:
+        """views.alignment of a cycle, kept between rebuilds (8 ms at 1,000 teams)."""
+        return self._kept(("alignment", cycle_id), lambda: views.alignment(self.model, cycle_id))
 
     @jinja2.pass_context
     def fragment(self, context: jinja2.runtime.Context, name: str, *deps: str, caller) -> Markup:

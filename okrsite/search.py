@@ -80,10 +80,8 @@ def index_script(items: list[dict]) -> str:
 
 def entries_text(items: list[dict]) -> str:
     """Entries as they appear inside the index's list (comma-separated, escaped)."""
-    text = ",".join(
-        json.dumps(item, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        for item in items
-    )
+    # One dumps of the list, less its brackets: a call per item costs 20 times more.
+    text = json.dumps(items, ensure_ascii=False, separators=(",", ":"), allow_nan=False)[1:-1]
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 

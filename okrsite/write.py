@@ -175,10 +175,22 @@ def _replace(target: Path, fill) -> None:
 def _write_new(content: bytes):
     def fill(temp: Path) -> None:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        _reserve(fd, len(content))
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
 
     return fill
+
+
+def _reserve(fd: int, size: int) -> None:
+    """Allocate the file's blocks before writing it. ext4 (auto_da_alloc) flushes a
+    file renamed over another to disk first unless its blocks are already allocated:
+    without this, replacing the 10 files of a check-in's rebuild at 1,000 teams took
+    twice as long. Elsewhere (no posix_fallocate, or a file system without it) the
+    write simply allocates as usual."""
+    if size and hasattr(os, "posix_fallocate"):
+        with contextlib.suppress(OSError):
+            os.posix_fallocate(fd, 0, size)
 
 
 def _remove(root: Path, rel_path: str) -> None:
