@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from okrsite import urls
+from okrsite import urls, views
 from okrsite.build import check_site
 from okrsite.fragments import FragmentCache
 from okrsite.render import PageSpec, SiteRenderer
 from tests.sites import TODAY, make_site
+from tests.test_perf_equivalence import GENERATED_TODAY, _generator
 from tests.test_site_pages import RICH
 
 
@@ -55,3 +56,18 @@ def test_fragment_each_makes_again_only_the_pieces_a_change_affects(tmp_path):
     )
     fresh = SiteRenderer(checked.model, checked.rollups, site).render(cycle_page).content
     assert first == fresh
+
+
+def test_days_of_cycle_equal_a_plain_sort_and_by_day(tmp_path):
+    """The timeline's buckets (views.days_of_cycle) order check-ins as one sort by
+    (newest date, team id) would, and as views.by_day groups that list."""
+    site = tmp_path / "site"
+    _generator().generate_site(site, teams=14, seed=3, today=GENERATED_TODAY)
+    model = check_site(site, GENERATED_TODAY).model
+    for cycle_id in model.cycles:
+        everything = [c for (cid, _), cs in model.checkins.items() if cid == cycle_id for c in cs]
+        by_sort = sorted(everything, key=lambda c: (-c.date.toordinal(), c.team))
+        days = views.days_of_cycle(model, cycle_id)
+        assert max(len(day.checkins) for day in days) > 1  # teams share days: order matters
+        assert views.checkins_of_cycle(model, cycle_id) == by_sort
+        assert days == views.by_day(by_sort)
