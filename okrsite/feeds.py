@@ -112,11 +112,16 @@ def atom_entry(model: Model, feed_path: str, c: CheckIn, markdown: Callable[[str
 
 
 def counted_checkins(
-    model: Model, today: dt.date, team: str | None = None, limit: int | None = None
+    model: Model,
+    today: dt.date,
+    team: str | None = None,
+    limit: int | None = None,
+    memo: dict | None = None,
 ) -> list[CheckIn]:
     """Check-ins dated on or before today, newest first (optionally of one team; the
-    newest `limit` only)."""
-    return list(itertools.islice(views.newest_first(model, today, team_id=team), limit))
+    newest `limit` only). `memo`: as views.days_of_cycle's."""
+    found = views.newest_first(model, today, team_id=team, memo=memo)
+    return list(itertools.islice(found, limit))
 
 
 def sitemap(base_url: str, pages: Iterable[str]) -> str:

@@ -11,20 +11,40 @@ page from scratch (tests/test_perf_equivalence.py).
 A piece may contain pieces (a team tree holds its subtrees): the outer one then
 depends on everything the inner ones depend on, so a change deep in the tree
 renders the path down to it again, and nothing else.
+
+Pieces are kept as UTF-8 bytes and put into the page's bytes at the very end
+(`assemble`): a template writes a short placeholder where a piece goes. A page
+of thousands of pieces is then one join of bytes, not a join of megabytes of
+text followed by encoding it again (a single "·" in a template makes Python
+store a whole page as two bytes a character, and encode it ten times slower).
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Callable, Iterable
+
+# Random per process, so that no text an author writes can pose as a placeholder.
+_TOKEN = secrets.token_hex(8)
+_PLACEHOLDER = re.compile(f"\x00{_TOKEN}:(\\d+)\x00")
 
 
 class FragmentCache:
     """Rendered pieces by (page path, name), with the keys each one shows."""
 
     def __init__(self) -> None:
-        self._pieces: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
+        self._pieces: dict[tuple[str, str], tuple[frozenset[str], bytes]] = {}
         self._by_key: dict[str, set[tuple[str, str]]] = {}  # so forget looks at few
         self._open: list[set[str]] = []  # keys of the pieces being rendered, outermost first
+        self._placed: list[bytes] = []  # the pieces placed in the text being rendered
+
+    def __getstate__(self) -> dict:
+        return {"_pieces": self._pieces, "_by_key": self._by_key}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()
+        self.__dict__.update(state)
 
     def forget(self, keys: set[str] | None) -> None:
         """Drop the pieces that show any of `keys`; all of them when `keys` is None."""
@@ -39,18 +59,48 @@ class FragmentCache:
                     self._by_key.get(other, set()).discard(piece)
 
     def piece(self, page: str, name: str, deps: Iterable[str], make: Callable[[], str]) -> str:
-        """The piece `name` of `page`: kept, or made by `make()` and kept."""
+        """A placeholder for the piece `name` of `page`: kept, or made by `make()` and
+        kept. Write it into the page's text as it is; `assemble` puts the piece in."""
+        kept = self.kept(page, name)
+        if kept is not None:
+            return kept
+        self._open.append(set(deps))
+        try:
+            data = self._bytes_of(make())
+        finally:
+            shown = self._open.pop()
+        self._pieces[(page, name)] = (frozenset(shown), data)
+        for key in shown:
+            self._by_key.setdefault(key, set()).add((page, name))
+        return self.kept(page, name)  # type: ignore[return-value]
+
+    def kept(self, page: str, name: str) -> str | None:
+        """The placeholder of a kept piece, or None: `piece` without making it (a
+        caller with thousands of pieces saves building the arguments of `piece`)."""
         found = self._pieces.get((page, name))
         if found is None:
-            self._open.append(set(deps))
-            try:
-                text = make()
-            finally:
-                shown = self._open.pop()
-            found = (frozenset(shown), text)
-            self._pieces[(page, name)] = found
-            for key in found[0]:
-                self._by_key.setdefault(key, set()).add((page, name))
+            return None
         for outer in self._open:
             outer |= found[0]
-        return found[1]
+        if not found[1]:
+            return ""  # so that callers may still leave out empty pieces
+        self._placed.append(found[1])
+        return f"\x00{_TOKEN}:{len(self._placed) - 1}\x00"
+
+    def assemble(self, text: str) -> bytes:
+        """The UTF-8 bytes of a rendered page, its placeholders replaced by the pieces."""
+        try:
+            return self._bytes_of(text)
+        finally:
+            self._placed = []
+
+    def _bytes_of(self, text: str) -> bytes:
+        if not self._placed:
+            return text.encode("utf-8")
+        parts = _PLACEHOLDER.split(text)  # text, index, text, index, …, text
+        placed = self._placed
+        for i in range(1, len(parts), 2):
+            parts[i] = placed[int(parts[i])]
+        for i in range(0, len(parts), 2):
+            parts[i] = parts[i].encode("utf-8")
+        return b"".join(parts)

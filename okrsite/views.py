@@ -15,12 +15,12 @@ import itertools
 import operator
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from okrsite.model import CheckIn, KeyResult, Model, Objective
-from okrsite.rollup import CycleRollup, score_band, weighted_mean
+from okrsite.rollup import CycleRollup, TeamRollup, score_band, weighted_mean
 
 # --------------------------------------------------------------------------- people
 
@@ -267,12 +267,30 @@ def behind_pace(model: Model, rollup: CycleRollup, limit: int = 5) -> list[tuple
     return gaps[:limit]
 
 
-def status_counts(rollup: CycleRollup) -> dict[str, int]:
+def status_counts(rollup: CycleRollup, memo: dict | None = None) -> dict[str, int]:
+    """How many objectives of a cycle have each status. `memo`: as days_of_cycle's."""
     counts: dict[str, int] = defaultdict(int)
-    for team in rollup.teams.values():
-        for objective in team.objectives.values():
-            counts[objective.status] += 1
+    for team_id in rollup.teams:
+        for name, count in _per_team(memo, "status", rollup, team_id, _status_counts).items():
+            counts[name] += count
     return dict(counts)
+
+
+def _status_counts(team: TeamRollup) -> dict[str, int]:
+    return dict(Counter(objective.status for objective in team.objectives.values()))
+
+
+def _per_team(memo: dict | None, name: str, rollup: CycleRollup, team_id: str, make):
+    """`make(team)` for a team of a rollup, kept in `memo` while the team's objectives
+    are the very same objects (rollup.cycle_rollup keeps those of unchanged teams)."""
+    team = rollup.teams[team_id]
+    if memo is None:
+        return make(team)
+    key = (name, rollup.cycle.id, team_id)
+    kept = memo.get(key)
+    if kept is None or kept[0] is not team.objectives:
+        kept = memo[key] = (team.objectives, make(team))
+    return kept[1]
 
 
 # --------------------------------------------------------------------------- check-ins
@@ -283,10 +301,16 @@ def newest_first(
     today: dt.date | None = None,
     cycle_id: str | None = None,
     team_id: str | None = None,
+    memo: dict | None = None,
 ) -> Iterator[CheckIn]:
     """Check-ins newest first, then by cycle and team id: those of a cycle or a team
     when given, dated on or before `today` when given. Merged from the teams' groups,
-    which are in date order already, so taking the newest few costs little."""
+    which are in date order already, so taking the newest few costs little; with a
+    `memo` (as days_of_cycle's), from the kept days of each cycle, which costs less."""
+    if memo is not None and team_id is None:
+        cycles = list(model.cycles) if cycle_id is None else [cycle_id]
+        days = [days_of_cycle(model, cycle, memo) for cycle in cycles]
+        return heapq.merge(*(_on_or_before(found, today) for found in days), key=_newest_key)
     groups = []
     for (cycle, team), checkins in model.checkins.items():
         if cycle_id not in (None, cycle) or team_id not in (None, team):
@@ -311,10 +335,10 @@ def checkins_of_cycle(model: Model, cycle_id: str) -> list[CheckIn]:
 
 
 def latest_checkins(
-    model: Model, cycle_id: str, today: dt.date, limit: int
+    model: Model, cycle_id: str, today: dt.date, limit: int, memo: dict | None = None
 ) -> list[tuple[str, str, CheckIn]]:
     """The newest `limit` counted check-ins of a cycle, as (cycle, team, check-in)."""
-    found = newest_first(model, today, cycle_id)
+    found = newest_first(model, today, cycle_id, memo=memo)
     return [(cycle_id, c.team, c) for c in itertools.islice(found, limit)]
 
 
@@ -325,32 +349,76 @@ class Day:
     teams: str  # their teams' ids, comma-separated: names the day's piece of a page
 
 
-def days_of_cycle(model: Model, cycle_id: str) -> list[Day]:
+def days_of_cycle(model: Model, cycle_id: str, memo: dict | None = None) -> list[Day]:
     """The check-ins of a cycle by date, newest first, each day's by team id.
     Put in buckets, not sorted: a cycle has a few dozen dates and thousands of
-    check-ins, and a sort compares dates n log n times."""
+    check-ins, and a sort compares dates n log n times.
+
+    `memo`: a dict the caller keeps between calls (the preview server's rebuilds).
+    A team whose tuple of check-ins is the very same object as last time keeps its
+    place, so an edit touches only the days of the teams it changed; reading
+    thousands of check-ins scattered in memory costs more than the work itself."""
+    memo = memo.setdefault(("days", cycle_id), {}) if memo is not None else None
+    groups = {team: found for (cid, team), found in model.checkins.items() if cid == cycle_id}
+    last = memo.get("groups") if memo is not None else None
+    if last is None:
+        by_date = _buckets(groups)
+        days = {date: _day(date, found) for date, found in by_date.items()}
+    else:
+        changed = {t for t in groups.keys() | last.keys() if groups.get(t) is not last.get(t)}
+        if not changed:
+            return memo["list"]  # type: ignore[index]
+        by_date, days = dict(memo["by_date"]), dict(memo["days"])  # type: ignore[index]
+        touched = {c.date for t in changed for c in (*last.get(t, ()), *groups.get(t, ()))}
+        for date in touched:
+            kept = [c for c in by_date.get(date, ()) if c.team not in changed]
+            added = [c for t in changed for c in groups.get(t, ()) if c.date == date]
+            found = sorted(kept + added, key=_TEAM)  # stable: a team's own order stays
+            by_date.pop(date, None)
+            days.pop(date, None)
+            if found:
+                by_date[date], days[date] = found, _day(date, found)
+    ordered = [days[date] for date in sorted(days, reverse=True)]
+    if memo is not None:
+        memo.update(groups=groups, by_date=by_date, days=days, list=ordered)
+    return ordered
+
+
+def _on_or_before(days: list[Day], today: dt.date | None) -> Iterator[CheckIn]:
+    for day in days:
+        if today is None or day.date <= today:
+            yield from day.checkins
+
+
+def _buckets(groups: dict[str, tuple[CheckIn, ...]]) -> dict[dt.date, list[CheckIn]]:
     by_date: dict[dt.date, list[CheckIn]] = defaultdict(list)
-    for team in sorted(team for cid, team in model.checkins if cid == cycle_id):
-        for checkin in model.checkins[(cycle_id, team)]:
+    for team in sorted(groups):
+        for checkin in groups[team]:
             by_date[checkin.date].append(checkin)
-    days = sorted(by_date.items(), key=operator.itemgetter(0), reverse=True)
-    return [Day(date, found, ",".join(map(_TEAM, found))) for date, found in days]
+    return by_date
+
+
+def _day(date: dt.date, checkins: list[CheckIn]) -> Day:
+    return Day(date, checkins, ",".join(map(_TEAM, checkins)))
 
 
 def by_day(checkins: list[CheckIn]) -> list[Day]:
     """Consecutive check-ins of the same date, grouped, in the order given."""
-    days = []
-    for date, group in itertools.groupby(checkins, _BY_DATE):
-        found = list(group)
-        days.append(Day(date, found, ",".join(map(_TEAM, found))))
-    return days
+    return [_day(date, list(group)) for date, group in itertools.groupby(checkins, _BY_DATE)]
 
 
-def objective_scores(rollup: CycleRollup) -> list[float]:
-    """The score of every scored objective of a cycle, team by team."""
+def objective_scores(rollup: CycleRollup, memo: dict | None = None) -> list[float]:
+    """The score of every scored objective of a cycle, team by team. `memo`: as
+    days_of_cycle's."""
     return [
-        o.score for t in rollup.teams.values() for o in t.objectives.values() if o.score is not None
+        score
+        for team_id in rollup.teams
+        for score in _per_team(memo, "scores", rollup, team_id, _scores)
     ]
+
+
+def _scores(team: TeamRollup) -> list[float]:
+    return [o.score for o in team.objectives.values() if o.score is not None]
 
 
 def band_counts(scores: list[float]) -> dict[str, int]:

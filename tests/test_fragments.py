@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
+
 from okrsite import urls, views
 from okrsite.build import check_site
 from okrsite.fragments import FragmentCache
 from okrsite.render import PageSpec, SiteRenderer
+from okrsite.rollup import cycle_rollup
 from tests.sites import TODAY, make_site
 from tests.test_perf_equivalence import GENERATED_TODAY, _generator
 from tests.test_site_pages import RICH
@@ -71,3 +75,57 @@ def test_days_of_cycle_equal_a_plain_sort_and_by_day(tmp_path):
         assert max(len(day.checkins) for day in days) > 1  # teams share days: order matters
         assert views.checkins_of_cycle(model, cycle_id) == by_sort
         assert days == views.by_day(by_sort)
+
+
+def test_views_kept_between_rebuilds_equal_views_made_afresh(tmp_path):
+    """The memos of days_of_cycle, newest_first, status_counts and objective_scores
+    (what a rebuild reuses) give what the same views give without one, after check-ins
+    are changed, moved to a new date, and removed with their whole team's group."""
+    site = tmp_path / "site"
+    _generator().generate_site(site, teams=14, seed=3, today=GENERATED_TODAY)
+    before = check_site(site, GENERATED_TODAY).model
+    cycle_id = next(c for c in reversed(before.cycles) if any(k[0] == c for k in before.checkins))
+    groups = {k: v for k, v in before.checkins.items() if k[0] == cycle_id}
+    edited, grown, dropped = sorted(groups)[:3]
+    taken = {c.date for found in groups.values() for c in found}
+    new_day = max(taken) - dt.timedelta(days=1)
+    while new_day in taken:  # a date no team checked in on: a new day
+        new_day -= dt.timedelta(days=1)
+    # one rebuild: a check-in moved to the new day, a team's group gone
+    checkins = dict(before.checkins)
+    moved = groups[grown][-1]
+    rest = groups[grown][:-1]
+    checkins[grown] = tuple(sorted((*rest, replace(moved, date=new_day)), key=lambda c: c.date))
+    del checkins[dropped]
+    moved_and_dropped = replace(before, checkins=checkins)
+    # the next: a check-in edited
+    checkins = dict(checkins)
+    checkins[edited] = (*groups[edited][:-1], replace(groups[edited][-1], body="Edited."))
+    after = replace(before, checkins=checkins)
+
+    memo: dict = {}
+    rollup_memo: dict = {}
+    for model in (before, moved_and_dropped, after):
+        rollups = {
+            c: cycle_rollup(model, model.cycles[c], GENERATED_TODAY, rollup_memo)
+            for c in model.cycles
+        }
+        kept_days = views.days_of_cycle(model, cycle_id, memo)
+        assert kept_days == views.days_of_cycle(model, cycle_id)
+        assert list(views.newest_first(model, GENERATED_TODAY, memo=memo)) == list(
+            views.newest_first(model, GENERATED_TODAY)
+        )
+        assert views.latest_checkins(model, cycle_id, GENERATED_TODAY, 7, memo) == (
+            views.latest_checkins(model, cycle_id, GENERATED_TODAY, 7)
+        )
+        for rollup in rollups.values():
+            assert views.status_counts(rollup, memo) == views.status_counts(rollup)
+            assert views.objective_scores(rollup, memo) == views.objective_scores(rollup)
+        if model is before:
+            days_before = kept_days
+    assert new_day in {d.date for d in kept_days} - {d.date for d in days_before}
+    # The days that none of the three teams checked in on are the very objects of the
+    # first call: the later calls took the incremental path.
+    edited_teams = {edited[1], grown[1], dropped[1]}
+    untouched = [d for d in days_before if not edited_teams & set(d.teams.split(","))]
+    assert untouched and all(any(d is k for k in kept_days) for d in untouched)
