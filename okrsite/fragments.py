@@ -52,11 +52,12 @@ class FragmentCache:
             self._pieces.clear()
             self._by_key.clear()
             return
+        # The other keys' sets may still name a dropped piece: forgetting one of them
+        # later drops the piece made again under that name, which is only ever one
+        # piece too many. Cleaning them costs thousands of steps for a team tree.
         for key in keys:
             for piece in self._by_key.pop(key, ()):
-                shown, _ = self._pieces.pop(piece, (frozenset(), ""))
-                for other in shown - {key}:
-                    self._by_key.get(other, set()).discard(piece)
+                self._pieces.pop(piece, None)
 
     def piece(self, page: str, name: str, deps: Iterable[str], make: Callable[[], str]) -> str:
         """A placeholder for the piece `name` of `page`: kept, or made by `make()` and

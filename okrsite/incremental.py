@@ -129,7 +129,6 @@ class BuildReport:
     duration: float = 0.0
     full: bool = True
     pages: int = 0  # output files of the site
-    bytes: int = 0  # their total size
     files: int = 0  # content files found
     model: Model | None = None
     rollups: dict[str, CycleRollup] = field(default_factory=dict)
@@ -296,7 +295,8 @@ def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | No
 
     A check-in or OKR file of team T in cycle C affects T's numbers and those of
     every team above it (subtree progress), the cycle, T's check-in list, and
-    anything site-wide ("*"); an OKR file also changes the titles of cycle C. A
+    anything site-wide ("*"), and the file itself ("file:P"); an OKR file also
+    changes the titles of cycle C. A
     team file whose charter only changed affects T's pages; any other team change,
     a new or removed cycle, or a person's page moving, affects everything.
     """
@@ -311,6 +311,7 @@ def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | No
         if isinstance(role, str):
             continue  # only its diagnostics, which are site-wide ("*")
         kind, team, cycle, _ = role
+        keys.add(f"file:{path}")
         if kind == "team":
             if old.teams.get(team) != new.teams.get(team) or team not in new.teams:
                 return None
@@ -636,7 +637,6 @@ class Builder:
         report.rendered = len(specs) if selection is None else len(selection.pages)
         report.rendered_paths = [] if selection is None else [s.path for s in selection.pages]
         report.pages = len(manifest)
-        report.bytes = sum(size for _, _, size in manifest.values())
         return report
 
     def _compute(self, model: Model, today: dt.date) -> dict[str, CycleRollup]:

@@ -56,6 +56,7 @@ class PageSpec:
       "own:C/T"        team T's own OKRs and check-ins in C (not the teams below)
       "team:*/T"       team T's numbers in any cycle
       "checkins:C/T"   the list of T's check-ins in C (prev/next links)
+      "file:P"         the content file P itself (a check-in's entry in a timeline)
       "titles:C"       ids, titles, owners and alignment of objectives and KRs in C
                        (any OKR file of C, never a check-in): pages naming other teams' goals
       "cycles"         the list of cycles (ids, dates): the cycle switcher on every page
@@ -89,13 +90,13 @@ def page_specs(
         specs += _memoised(
             memo, ("person", person.name), (person,), lambda p=person: _person_page(p)
         )
-    every_cycle_checkins = {f"checkins:{c}/" for c in model.cycles}
+    cycles = list(model.cycles)
     for team_id in model.teams:
         specs += _memoised(
             memo,
             ("team", team_id, *model.cycles),
             (),
-            lambda t=team_id: _team_pages(t, every_cycle_checkins),
+            lambda t=team_id: _team_pages(t, cycles),
         )
     for cycle_id in model.cycles:
         specs += _cycle_pages(cycle_id)
@@ -153,14 +154,17 @@ def _person_page(person: views.Person) -> list[PageSpec]:
     return [_page(urls.person_page(person.slug), "person.html", {"name": person.name}, deps)]
 
 
-def _team_pages(team_id: str, every_cycle_checkins: set[str]) -> list[PageSpec]:
+def _team_pages(team_id: str, cycles: list[str]) -> list[PageSpec]:
     context = {"team_id": team_id}
-    # A team's check-ins in every cycle (a new cycle changes "cycles").
-    checkins = {f"team:*/{team_id}"} | {k + team_id for k in every_cycle_checkins}
+    # A team's check-ins in every cycle (a new cycle changes "cycles"), not its
+    # numbers: a check-in of a team below leaves them as they were. The feed also
+    # names the key results that each check-in updates (its own OKR files).
+    checkins = {f"checkins:{c}/{team_id}" for c in cycles}
+    own = {f"own:{c}/{team_id}" for c in cycles}
     return [
         _page(urls.team_page(team_id), "team.html", context, {f"team:*/{team_id}"}),
         _page(urls.team_timeline_page(team_id), "team_timeline.html", context, checkins),
-        _page(urls.team_feed(team_id), ATOM_FEED, context, checkins | {"cycles"}),
+        _page(urls.team_feed(team_id), ATOM_FEED, context, checkins | own | {"cycles"}),
     ]
 
 

@@ -369,7 +369,7 @@ def days_of_cycle(model: Model, cycle_id: str, memo: dict | None = None) -> list
         if not changed:
             return memo["list"]  # type: ignore[index]
         by_date, days = dict(memo["by_date"]), dict(memo["days"])  # type: ignore[index]
-        touched = {c.date for t in changed for c in (*last.get(t, ()), *groups.get(t, ()))}
+        touched = {date for t in changed for date in _dates_changed(last.get(t), groups.get(t))}
         for date in touched:
             kept = [c for c in by_date.get(date, ()) if c.team not in changed]
             added = [c for t in changed for c in groups.get(t, ()) if c.date == date]
@@ -382,6 +382,15 @@ def days_of_cycle(model: Model, cycle_id: str, memo: dict | None = None) -> list
     if memo is not None:
         memo.update(groups=groups, by_date=by_date, days=days, list=ordered)
     return ordered
+
+
+def _dates_changed(old: tuple[CheckIn, ...] | None, new: tuple[CheckIn, ...] | None) -> set:
+    """The dates of a team's group whose check-in was added, removed or replaced."""
+    before = {c.date: c for c in old or ()}
+    after = {c.date: c for c in new or ()}
+    return {
+        date for date in before.keys() | after.keys() if before.get(date) is not after.get(date)
+    }
 
 
 def _on_or_before(days: list[Day], today: dt.date | None) -> Iterator[CheckIn]:

@@ -93,6 +93,10 @@ def test_checkin_keys_reach_every_team_above() -> None:
     for team in ("sales-eu", "sales", "company"):
         assert {f"team:2026-Q4/{team}", f"team:*/{team}"} <= keys
     assert {"*", "cycle:2026-Q4", "checkins:2026-Q4/sales-eu", "own:2026-Q4/sales-eu"} <= keys
+    assert "file:content/cycles/2026-Q4/sales-eu/2026-11-12.md" in keys
+    assert [k for k in keys if k.startswith("file:")] == [
+        "file:content/cycles/2026-Q4/sales-eu/2026-11-12.md"
+    ]
     assert "team:2026-Q4/product" not in keys and "team:*/product" not in keys
     assert "titles:2026-Q4" not in keys  # a check-in never changes titles
 
@@ -108,7 +112,7 @@ def test_okr_file_changes_titles_and_old_and_new_parents() -> None:
 def test_team_changes() -> None:
     tree = shape(company=None, sales="company")
     body_only = affected_keys(["content/teams/sales.md"], tree, tree)
-    assert body_only == {"*", "team:*/sales", "team:2026-Q4/sales"}
+    assert body_only == {"*", "team:*/sales", "team:2026-Q4/sales", "file:content/teams/sales.md"}
     renamed = shape(company=None, sales="company")
     renamed.teams["sales"] = ("Revenue", "company", None, ())
     assert affected_keys(["content/teams/sales.md"], tree, renamed) is None
