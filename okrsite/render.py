@@ -539,7 +539,7 @@ class SiteRenderer:
 
     def _search_index(self, spec: PageSpec) -> str:
         kept = self.fragments.kept
-        texts = [search.entries_text(search.directory_entries(self.model, self.people))]
+        texts = [self._directory_text()]
         for cycle_id in search.cycle_order(self.model, self.current):
             texts.append(search.entries_text([search.cycle_entry(cycle_id)]))
             texts += [
@@ -555,6 +555,18 @@ class SiteRenderer:
                 for team_id in self.model.teams
             ]
         return search.index_script_of(texts)
+
+    def _directory_text(self) -> str:
+        """The search index's teams and people, kept between rebuilds while the teams
+        are the same objects and the same people are named (their slugs follow from
+        the names): 6,000 entries, made again only when those change."""
+        names = list(self.people)
+        kept = self._derived.get("directory")
+        if kept is not None and kept[0] is self.model.teams and kept[1] == names:
+            return kept[2]
+        text = search.entries_text(search.directory_entries(self.model, self.people))
+        self._derived["directory"] = (self.model.teams, names, text)
+        return text
 
     def _data_file(self, spec: PageSpec) -> str:
         if spec.template == CYCLE_CSV:

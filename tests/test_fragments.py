@@ -8,6 +8,7 @@ from dataclasses import replace
 from okrsite import urls, views
 from okrsite.build import check_site
 from okrsite.fragments import FragmentCache
+from okrsite.incremental import Builder
 from okrsite.render import PageSpec, SiteRenderer
 from okrsite.rollup import cycle_rollup
 from tests.sites import TODAY, make_site
@@ -129,3 +130,21 @@ def test_views_kept_between_rebuilds_equal_views_made_afresh(tmp_path):
     edited_teams = {edited[1], grown[1], dropped[1]}
     untouched = [d for d in days_before if not edited_teams & set(d.teams.split(","))]
     assert untouched and all(any(d is k for k in kept_days) for d in untouched)
+
+
+def test_search_directory_kept_until_the_people_named_change(tmp_path):
+    """The search index's teams and people (kept between rebuilds) follow a new
+    author named by a check-in: after the rebuild, the index is a fresh build's."""
+    site = make_site(tmp_path / "site", RICH)
+    builder = Builder(site, tmp_path / "out", TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    index = tmp_path / "out" / urls.SEARCH_INDEX
+    assert b"Grace Hopper" not in index.read_bytes()
+    checkin = site / "content/cycles/2026-Q4/emea/2026-11-12.md"
+    checkin.write_text(checkin.read_text().replace("author: José Núñez", "author: Grace Hopper"))
+    report = builder.rebuild([checkin])
+    assert report.ok and not report.full and urls.SEARCH_INDEX in report.written
+    fresh = Builder(site, tmp_path / "fresh", TODAY, cache=False, jobs=1)
+    assert fresh.build().ok
+    assert b"Grace Hopper" in index.read_bytes()
+    assert index.read_bytes() == (tmp_path / "fresh" / urls.SEARCH_INDEX).read_bytes()
