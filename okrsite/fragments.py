@@ -96,7 +96,7 @@ class FragmentCache:
             self._placed = []
 
     def _bytes_of(self, text: str) -> bytes:
-        if not self._placed:
+        if not self._placed or "\x00" not in text:  # no placeholder: skip the regex
             return text.encode("utf-8")
         parts = _PLACEHOLDER.split(text)  # text, index, text, index, …, text
         placed = self._placed
