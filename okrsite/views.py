@@ -362,26 +362,21 @@ def days_of_cycle(model: Model, cycle_id: str, memo: dict | None = None) -> list
     groups = {team: found for (cid, team), found in model.checkins.items() if cid == cycle_id}
     last = memo.get("groups") if memo is not None else None
     if last is None:
-        by_date = _buckets(groups)
-        days = {date: _day(date, found) for date, found in by_date.items()}
+        days = {date: _day(date, found) for date, found in _buckets(groups).items()}
     else:
+        days = dict(memo["days"])  # type: ignore[index]
         changed = {t for t in groups.keys() | last.keys() if groups.get(t) is not last.get(t)}
-        if not changed:
-            return memo["list"]  # type: ignore[index]
-        by_date, days = dict(memo["by_date"]), dict(memo["days"])  # type: ignore[index]
         touched = {date for t in changed for date in _dates_changed(last.get(t), groups.get(t))}
         for date in touched:
-            kept = [c for c in by_date.get(date, ()) if c.team not in changed]
+            before = days.pop(date, None)
+            kept = [c for c in (before.checkins if before else ()) if c.team not in changed]
             added = [c for t in changed for c in groups.get(t, ()) if c.date == date]
             found = sorted(kept + added, key=_TEAM)  # stable: a team's own order stays
-            by_date.pop(date, None)
-            days.pop(date, None)
             if found:
-                by_date[date], days[date] = found, _day(date, found)
-    ordered = [days[date] for date in sorted(days, reverse=True)]
+                days[date] = _day(date, found)
     if memo is not None:
-        memo.update(groups=groups, by_date=by_date, days=days, list=ordered)
-    return ordered
+        memo.update(groups=groups, days=days)
+    return [days[date] for date in sorted(days, reverse=True)]
 
 
 def _dates_changed(old: tuple[CheckIn, ...] | None, new: tuple[CheckIn, ...] | None) -> set:
