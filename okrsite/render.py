@@ -26,7 +26,7 @@ from okrsite.export import cycle_header, cycle_json, team_data, team_json
 from okrsite.fragments import FragmentCache
 from okrsite.gitinfo import NO_GIT, GitData, page_sources
 from okrsite.markup import MarkdownRenderer
-from okrsite.model import CheckIn, Model, TeamOKRs, same_objects
+from okrsite.model import CheckIn, Model, Objective, TeamOKRs, same_objects
 from okrsite.rollup import CycleRollup, current_cycle, score_band
 from okrsite.schema import id_problem
 
@@ -428,6 +428,8 @@ class SiteRenderer:
             latest_checkins=self.latest_checkins,
             status_counts=self.status_counts,
             objective_scores=self.objective_scores,
+            team_history=self.team_history,
+            objective_history=self.objective_history,
         )
 
     def _kept(self, key: object, make, also: object = None):
@@ -462,6 +464,15 @@ class SiteRenderer:
 
     def objective_scores(self, cycle_id: str) -> list[float]:
         return views.objective_scores(self.rollups[cycle_id], self._derived)
+
+    def team_history(self, cycle_id: str, team_id: str) -> list[tuple[dt.date, float]]:
+        return views.team_history(self.model, self.rollups[cycle_id], team_id, self._derived)
+
+    def objective_history(
+        self, cycle_id: str, team_id: str, objective: Objective
+    ) -> list[tuple[dt.date, float]]:
+        rollup = self.rollups[cycle_id]
+        return views.objective_history(objective, rollup, team_id, self._derived)
 
     @jinja2.pass_context
     def fragment(self, context: jinja2.runtime.Context, name: str, *deps: str, caller) -> Markup:

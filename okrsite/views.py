@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from okrsite.model import CheckIn, KeyResult, Model, Objective
-from okrsite.rollup import CycleRollup, TeamRollup, score_band, weighted_mean
+from okrsite.rollup import CycleRollup, Point, TeamRollup, score_band, weighted_mean
 
 # --------------------------------------------------------------------------- people
 
@@ -197,21 +197,32 @@ def alignment(model: Model, cycle_id: str) -> tuple[list[Node], list[Node]]:
 
 def _states_by_date(objective: Objective, rollup: CycleRollup, team_id: str):
     """For each date a check-in touched the objective: each KR's latest Point by then
-    (None for a KR not yet updated), in key-result order."""
+    (None for a KR not yet updated), in key-result order. One pass over each KR's
+    history (sorted by date, as the check-ins are): a page of a company objective
+    asks this of every date, and a filter per date made it quadratic."""
     o = rollup.teams[team_id].objectives[objective.id]
+    histories = [o.key_results[kr.id].history for kr in objective.key_results]
     dates = sorted({p.date for k in o.key_results.values() for p in k.history})
+    states: list[Point | None] = [None] * len(histories)
+    seen = [0] * len(histories)  # how many points of each history are before `date`
     for date in dates:
-        states = []
-        for kr in objective.key_results:
-            past = [p for p in o.key_results[kr.id].history if p.date <= date]
-            states.append(past[-1] if past else None)
-        yield date, states
+        for i, history in enumerate(histories):
+            while seen[i] < len(history) and history[seen[i]].date <= date:
+                states[i] = history[seen[i]]
+                seen[i] += 1
+        yield date, list(states)
 
 
 def objective_history(
-    objective: Objective, rollup: CycleRollup, team_id: str
+    objective: Objective, rollup: CycleRollup, team_id: str, memo: dict | None = None
 ) -> list[tuple[dt.date, float]]:
-    """(date, objective progress) after each counted check-in that touched it."""
+    """(date, objective progress) after each counted check-in that touched it.
+    `memo`: as status_counts' (a team's sparklines show on five pages)."""
+    if memo is not None:
+        name = ("objective_history", objective.id)
+        return _per_team(
+            memo, name, rollup, team_id, lambda _: objective_history(objective, rollup, team_id)
+        )
     series = []
     for date, states in _states_by_date(objective, rollup, team_id):
         weights = [kr.weight for kr in objective.key_results]
@@ -232,19 +243,27 @@ def objective_confidence(
     return series
 
 
-def team_history(model: Model, rollup: CycleRollup, team_id: str) -> list[tuple[dt.date, float]]:
-    """(date, team progress) after each counted check-in of the team."""
+def team_history(
+    model: Model, rollup: CycleRollup, team_id: str, memo: dict | None = None
+) -> list[tuple[dt.date, float]]:
+    """(date, team progress) after each counted check-in of the team.
+    `memo`: as status_counts' (a team's sparklines show on five pages)."""
+    if memo is not None:
+        make = lambda _: team_history(model, rollup, team_id)  # noqa: E731
+        return _per_team(memo, "team_history", rollup, team_id, make)
     file = model.okrs.get((rollup.cycle.id, team_id))
     if file is None or not file.objectives:
         return []
     histories = [objective_history(o, rollup, team_id) for o in file.objectives]
     dates = sorted({d for h in histories for d, _ in h})
+    values = [0.0] * len(histories)  # each objective's latest progress by `date`
+    seen = [0] * len(histories)
     series = []
     for date in dates:
-        values = []
-        for h in histories:
-            past = [v for d, v in h if d <= date]
-            values.append(past[-1] if past else 0.0)
+        for i, history in enumerate(histories):
+            while seen[i] < len(history) and history[seen[i]][0] <= date:
+                values[i] = history[seen[i]][1]
+                seen[i] += 1
         series.append((date, sum(values) / len(values)))
     return series
 

@@ -79,8 +79,8 @@ def test_days_of_cycle_equal_a_plain_sort_and_by_day(tmp_path):
 
 
 def test_views_kept_between_rebuilds_equal_views_made_afresh(tmp_path):
-    """The memos of days_of_cycle, newest_first, status_counts and objective_scores
-    (what a rebuild reuses) give what the same views give without one, after check-ins
+    """The memos of days_of_cycle, newest_first, status_counts, objective_scores and
+    the histories (what a rebuild reuses) give what the same views give without one, after check-ins
     are changed, moved to a new date, and removed with their whole team's group."""
     site = tmp_path / "site"
     _generator().generate_site(site, teams=14, seed=3, today=GENERATED_TODAY)
@@ -122,6 +122,15 @@ def test_views_kept_between_rebuilds_equal_views_made_afresh(tmp_path):
         for rollup in rollups.values():
             assert views.status_counts(rollup, memo) == views.status_counts(rollup)
             assert views.objective_scores(rollup, memo) == views.objective_scores(rollup)
+            for (c, team_id), file in model.okrs.items():
+                if c != rollup.cycle.id:
+                    continue
+                assert views.team_history(model, rollup, team_id, memo) == (
+                    views.team_history(model, rollup, team_id)
+                )
+                for objective in file.objectives:
+                    kept = views.objective_history(objective, rollup, team_id, memo)
+                    assert kept == views.objective_history(objective, rollup, team_id)
         if model is before:
             days_before = kept_days
     assert new_day in {d.date for d in kept_days} - {d.date for d in days_before}
