@@ -92,7 +92,7 @@ from okrsite.gitinfo import NO_GIT, GitData, GitError, GitOptions, git_data
 from okrsite.lint import lint
 from okrsite.load import CONTENT_DIR, SourceFile, classify, discover
 from okrsite.markup import MarkdownRenderer
-from okrsite.model import Cycle, Model, Team, changed_positions
+from okrsite.model import Cycle, Model, SiteConfig, Team, changed_positions
 from okrsite.render import (
     OutputFile,
     PageSpec,
@@ -194,6 +194,7 @@ class Inputs:
     per_file: dict[str, PerFile]  # their validate.read_source results, in that order
     positions: dict[str, int]  # of each path in `stubs`
     load_problems: list[Diagnostic]
+    since: tuple[list[SourceFile], list[int]] | None = None  # validate(since=)
 
     @classmethod
     def of(cls, records: dict[str, Record]) -> Inputs:
@@ -218,11 +219,12 @@ class Inputs:
         ):
             return Inputs.of(records)
         stubs, per_file = list(self.stubs), dict(self.per_file)  # new objects: validate
-        for path in misses:  # compares them with the last ones it saw
+        for path in misses:  # keeps the last ones it saw
             if records[path].stub is not None:
                 stubs[self.positions[path]] = records[path].stub  # type: ignore[assignment]
                 per_file[path] = records[path].result  # type: ignore[assignment]
-        return Inputs(records, stubs, per_file, self.positions, self.load_problems)
+        edited = (self.stubs, [self.positions[p] for p in misses if p in self.positions])
+        return Inputs(records, stubs, per_file, self.positions, self.load_problems, edited)
 
 
 @dataclass
@@ -434,12 +436,13 @@ class Builder:
         self._records: dict[str, Record] = {}
         self._inputs: Inputs | None = None  # validate's, from the records
         self._raw_html: str | None = None
+        self._config: SiteConfig | None = None
         self._memo: dict[str, str] = {}
         self._paths: list[str] | None = None
         self._present_set: tuple[list[str] | None, frozenset[str]] | None = None
         self._problems: list[Diagnostic] = []
         self._env = None
-        self._env_folders: list[Path] = []
+        self._env_theme: tuple = ()  # the theme folders and files `_env` compiled
         self._fragments = FragmentCache()  # pieces of summary pages, kept between rebuilds
         self._git_info: GitData | None = None
         self._published: Published | None = None
@@ -506,6 +509,9 @@ class Builder:
 
     def _stages(self, changed: set[str] | None, today: dt.date) -> BuildReport:
         config, config_problems = load_config(self.site_dir)
+        if config is not None and config == self._config:
+            config = self._config  # the very object: the stages' memos see it at a glance
+        self._config = config
         if config is None:
             self._pending |= changed or set()
             return BuildReport(False, sorted_diagnostics(config_problems))
@@ -545,6 +551,7 @@ class Builder:
             self._present(),
             inputs.per_file,
             self._memos.validate,
+            inputs.since,
         )
         model = validated.model
         rollups = self._compute(model, today)
@@ -567,8 +574,9 @@ class Builder:
         # render: the pages the changes can affect
         if changed is None or self._git_info is None:
             self._git_info = self._git_data()
-        if self._env is None or self._env_folders != folders:
-            self._env, self._env_folders = None, folders
+        theme = (folders, fingerprint[2])
+        if self._env is None or self._env_theme != theme:
+            self._env, self._env_theme = None, theme  # other templates, or changed ones
         try:
             renderer = SiteRenderer(
                 model,

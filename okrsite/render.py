@@ -273,8 +273,13 @@ def _theme_parent(folder: Path) -> str:
 
 
 def make_environment(folders: list[Path]) -> jinja2.Environment:
+    """Templates compiled once for the environment's life. No auto_reload: it asks
+    the file system about every template a page imports, 17 times a page; a caller
+    that keeps the environment makes a new one when the theme's files change
+    (incremental.Builder, by theme_fingerprint)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(f / "templates") for f in folders]),
+        auto_reload=False,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

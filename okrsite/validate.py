@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from okrsite.config import standard_cycle
@@ -556,7 +557,7 @@ class _Run:
     config: SiteConfig
     present: frozenset[str]  # as given
     files: list[SourceFile]
-    results: list[PerFile]  # per_file's values, in the order of `files`
+    per_file: dict[str, PerFile]  # by path, in the order of `files`
     frame: _Frame
     members: dict[tuple[str, str], list[str]]  # the paths of a group's check-ins
     validated: Validated
@@ -568,6 +569,7 @@ def validate(
     present: frozenset[str] = frozenset(),
     per_file: dict[str, PerFile] | None = None,
     memo: dict | None = None,
+    since: tuple[list[SourceFile], Collection[int]] | None = None,
 ) -> Validated:
     """Check `files`; `present` holds every content path found, loadable or not,
     so a file with errors of its own does not also cause "unknown" errors elsewhere.
@@ -576,12 +578,15 @@ def validate(
     With the very same config, team and OKR objects as last time, their checks are
     not run again; a check-in that is the very same object as last time, checked
     against the very same OKR file, is not checked again.
+    `since`: (a list of sources, positions): `files` and `per_file` are those of the
+    call that was given that list, but at these positions. The caller knows which
+    files it read again; comparing 23,000 objects to find them costs 8 ms.
     """
     per_file = per_file or {}
     memo = {} if memo is None else memo
     last = memo.get("last")
     if last is not None:
-        again = _revalidate(last, config, files, present, per_file, memo)
+        again = _revalidate(last, config, files, present, per_file, memo, since)
         if again is not None:
             return again
     given = present
@@ -619,8 +624,7 @@ def validate(
     )
     validated = Validated(model, diagnostics)
     if list(per_file) == [src.path for src in files]:  # what _revalidate relies on
-        results = list(per_file.values())
-        memo["last"] = _Run(config, given, files, results, frame, members, validated)
+        memo["last"] = _Run(config, given, files, per_file, frame, members, validated)
     return validated
 
 
@@ -664,16 +668,22 @@ def _revalidate(
     present: frozenset[str],
     per_file: dict[str, PerFile],
     memo: dict,
+    since: tuple[list[SourceFile], Collection[int]] | None,
 ) -> Validated | None:
     """The last result with the check-ins that changed since checked again, or None
     when anything else changed. It compares object pointers only (C speed), so an
     edit in a large company costs what the edited files cost."""
-    results = list(per_file.values())
-    if len(files) != len(last.files) or len(results) != len(last.results):
+    if len(files) != len(last.files) or len(per_file) != len(last.per_file):
         return None
-    if config != last.config or (present is not last.present and present != last.present):
+    if config is not last.config and config != last.config:
         return None
-    changed = changed_positions(files, last.files) | changed_positions(results, last.results)
+    if present is not last.present and present != last.present:
+        return None
+    if since is not None and since[0] is last.files:
+        changed = set(since[1])
+    else:
+        results, last_results = list(per_file.values()), list(last.per_file.values())
+        changed = changed_positions(files, last.files) | changed_positions(results, last_results)
     if not changed:
         return last.validated
     frame, paths = last.frame, set()
@@ -688,7 +698,8 @@ def _revalidate(
     groups = set()
     diagnostics = [d for d in last.validated.diagnostics if d.path not in paths]
     for i in sorted(changed):
-        diagnostics += _checkin_outcome(files[i], results[i], frame, cycles, memo)[4]
+        result = per_file[files[i].path]
+        diagnostics += _checkin_outcome(files[i], result, frame, cycles, memo)[4]
         groups.add((files[i].cycle, files[i].team))
     kept_checkins = memo["checkins"]
     checkins = dict(last.validated.model.checkins)
@@ -701,7 +712,7 @@ def _revalidate(
         checkins = dict(sorted(checkins.items()))
     model = dataclasses.replace(last.validated.model, checkins=checkins)
     validated = Validated(model, diagnostics)
-    memo["last"] = dataclasses.replace(last, files=files, results=results, validated=validated)
+    memo["last"] = dataclasses.replace(last, files=files, per_file=per_file, validated=validated)
     return validated
 
 
