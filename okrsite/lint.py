@@ -7,10 +7,11 @@ can silence it with `[rules] disable = [...]`.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 from okrsite.diagnostics import Diagnostic
-from okrsite.model import Model, Objective, same_objects
+from okrsite.model import CheckIn, Model, Objective, changed_positions, same_objects
 from okrsite.rollup import CycleRollup
 
 # Titles that start with one of these describe work to do, not an outcome.
@@ -116,60 +117,122 @@ def _objective_warnings(model: Model, team_id: str, objective: Objective) -> lis
 def lint(
     model: Model, rollups: dict[str, CycleRollup], today: dt.date, memo: dict | None = None
 ) -> list[Diagnostic]:
-    """`memo`: a dict the caller keeps between calls (the preview server's rebuilds): an
-    OKR file that is the very same object as last time keeps its objectives' warnings."""
+    """`memo`: a dict the caller keeps between calls (the preview server's rebuilds).
+    An OKR file that is the very same object as last time keeps its objectives'
+    warnings; when only check-ins changed, only the files of the teams whose rollups
+    are new objects and the check-in groups that changed are looked at again."""
+    memo = {} if memo is None else memo
+    last = memo.get("last")
+    has_root = any(team.parent is None for team in model.teams.values())
+    inputs = (model.okrs, model.teams, model.config.rules, today, list(model.checkins))
+    if last is not None and _same_inputs(last[0], inputs):
+        by_file, by_group = dict(last[1]), dict(last[2])
+        for key in _changed_teams(model, rollups, last[3]):
+            by_file[key] = _file_warnings(model, rollups, today, key, memo, has_root)
+        checkins = list(model.checkins.values())
+        for i in changed_positions(checkins, list(last[0][5].values())):
+            by_group[inputs[4][i]] = _future_checkins(checkins[i], today, model.config.rules)
+    else:
+        by_file = {
+            key: _file_warnings(model, rollups, today, key, memo, has_root) for key in model.okrs
+        }
+        by_group = {
+            key: _future_checkins(found, today, model.config.rules)
+            for key, found in model.checkins.items()
+        }
+    teams = {cycle_id: rollup.teams for cycle_id, rollup in rollups.items()}
+    memo["last"] = ((*inputs, model.checkins), by_file, by_group, teams)
+    return list(itertools.chain(*by_file.values(), *by_group.values()))
+
+
+def _same_inputs(last: tuple, inputs: tuple) -> bool:
+    """The same OKR files and teams (objects), rules, day and check-in groups (keys)."""
+    return (
+        last[0] is inputs[0]
+        and last[1] is inputs[1]
+        and (last[2] is inputs[2] or last[2] == inputs[2])
+        and last[3:5] == inputs[3:5]
+    )
+
+
+def _changed_teams(
+    model: Model, rollups: dict[str, CycleRollup], before: dict[str, dict]
+) -> set[tuple[str, str]]:
+    """The OKR files of the teams whose rollups are other objects than `before`'s (the
+    rollup memo keeps those of unchanged teams), found at C speed."""
+    found = set()
+    for cycle_id, rollup in rollups.items():
+        old = before.get(cycle_id)
+        if old is None or old.keys() != rollup.teams.keys():
+            found.update(key for key in model.okrs if key[0] == cycle_id)
+            continue
+        ids = list(rollup.teams)
+        for i in changed_positions(list(rollup.teams.values()), list(old.values())):
+            if (cycle_id, ids[i]) in model.okrs:
+                found.add((cycle_id, ids[i]))
+    return found
+
+
+def _file_warnings(
+    model: Model,
+    rollups: dict[str, CycleRollup],
+    today: dt.date,
+    key: tuple[str, str],
+    memo: dict,
+    has_root: bool,
+) -> list[Diagnostic]:
+    """OKR101, the objectives' warnings and OKR108 of one OKR file."""
+    cycle_id, team_id = key
+    file = model.okrs[key]
     rules = model.config.rules
     found: list[Diagnostic] = []
-    has_root = any(team.parent is None for team in model.teams.values())
-    memo = {} if memo is None else memo
-    for (cycle_id, team_id), file in model.okrs.items():
-        count = len(file.objectives)
-        if count > rules.max_objectives:
-            found.append(
-                Diagnostic(
-                    file.source.path,
-                    1,
-                    "OKR101",
-                    f"{count} objectives; focus on at most {rules.max_objectives}",
-                )
+    count = len(file.objectives)
+    if count > rules.max_objectives:
+        found.append(
+            Diagnostic(
+                file.source.path,
+                1,
+                "OKR101",
+                f"{count} objectives; focus on at most {rules.max_objectives}",
             )
-        if has_root:
-            inputs = (file, model.root.id, rules)
-            kept = memo.get((cycle_id, team_id))
-            if kept is None or kept[0][1:] != inputs[1:] or not same_objects(kept[0][:1], (file,)):
-                warnings = [
-                    w for o in file.objectives for w in _objective_warnings(model, team_id, o)
-                ]
-                kept = memo[(cycle_id, team_id)] = (inputs, warnings)
-            found.extend(kept[1])
-        team = rollups[cycle_id].teams.get(team_id)
-        if team is not None and team.stale:
-            latest = team.latest_checkin
-            since = f"the last check-in was {latest}" if latest else "there is no check-in yet"
-            found.append(
-                Diagnostic(
-                    file.source.path,
-                    1,
-                    "OKR108",
-                    f"team {team_id!r} is stale in {cycle_id}: {since}, more than "
-                    f"{rules.stale_after_days} days before {today}; add a check-in",
-                )
+        )
+    if has_root:
+        inputs = (file, model.root.id, rules)
+        kept = memo.get(key)
+        if kept is None or kept[0][1:] != inputs[1:] or not same_objects(kept[0][:1], (file,)):
+            warnings = [w for o in file.objectives for w in _objective_warnings(model, team_id, o)]
+            kept = memo[key] = (inputs, warnings)
+        found.extend(kept[1])
+    team = rollups[cycle_id].teams.get(team_id)
+    if team is not None and team.stale:
+        latest = team.latest_checkin
+        since = f"the last check-in was {latest}" if latest else "there is no check-in yet"
+        found.append(
+            Diagnostic(
+                file.source.path,
+                1,
+                "OKR108",
+                f"team {team_id!r} is stale in {cycle_id}: {since}, more than "
+                f"{rules.stale_after_days} days before {today}; add a check-in",
             )
-    for checkins in model.checkins.values():
-        if not checkins or checkins[-1].date <= today:
-            continue  # by date: the newest is not in the future, so none is
-        for checkin in checkins:
-            if checkin.date > today:
-                found.append(
-                    Diagnostic(
-                        checkin.source.path,
-                        1,
-                        "OKR109",
-                        f"check-in dated {checkin.date}, after today ({today}); "
-                        "it does not count until then",
-                    )
-                )
+        )
     return [d for d in found if d.code not in rules.disable]
+
+
+def _future_checkins(checkins: tuple[CheckIn, ...], today: dt.date, rules) -> list[Diagnostic]:
+    """OKR109 for each check-in of a group dated after today."""
+    if not checkins or checkins[-1].date <= today or "OKR109" in rules.disable:
+        return []  # by date: the newest is not in the future, so none is
+    return [
+        Diagnostic(
+            checkin.source.path,
+            1,
+            "OKR109",
+            f"check-in dated {checkin.date}, after today ({today}); it does not count until then",
+        )
+        for checkin in checkins
+        if checkin.date > today
+    ]
 
 
 def history_warnings(model: Model, history) -> list[Diagnostic]:

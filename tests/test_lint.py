@@ -142,3 +142,47 @@ def test_disable_rejects_error_codes_and_unknown_codes(tmp_path):
         "okrsite.toml:4: OKR026 OKR012 is an error and cannot be disabled",
         "okrsite.toml:4: OKR026 rules.disable names unknown code 'OKR999'",
     ]
+
+
+def test_lint_kept_between_rebuilds_equals_lint_made_afresh(tmp_path):
+    """lint's memo (what a preview rebuild reuses) gives the warnings of a fresh run
+    after check-ins change: a team left with one early check-in turns stale (OKR108),
+    a check-in moved after today is not counted yet (OKR109), and back again."""
+    from dataclasses import replace
+
+    from okrsite.lint import lint
+    from okrsite.rollup import cycle_rollup
+    from tests.test_perf_equivalence import GENERATED_TODAY, _generator
+
+    site = tmp_path / "site"
+    _generator().generate_site(site, teams=14, seed=5, today=GENERATED_TODAY)
+    before = check_site(site, GENERATED_TODAY).model
+    today = GENERATED_TODAY
+    running = [
+        key
+        for key, found in before.checkins.items()
+        if before.cycles[key[0]].phase(today) == "running" and len(found) > 2
+    ]
+    stale_key, future_key = running[0], running[-1]
+    checkins = dict(before.checkins)
+    checkins[stale_key] = checkins[stale_key][:1]
+    turned_stale = replace(before, checkins=checkins)
+    checkins = dict(checkins)
+    last = checkins[future_key][-1]
+    checkins[future_key] = (
+        *checkins[future_key][:-1],
+        replace(last, date=today + dt.timedelta(days=3)),
+    )
+    with_future = replace(before, checkins=checkins)
+
+    memo: dict = {}
+    rollup_memo: dict = {}
+    seen = set()
+    for model in (before, turned_stale, with_future, before):
+        rollups = {
+            c: cycle_rollup(model, model.cycles[c], today, rollup_memo) for c in model.cycles
+        }
+        kept = lint(model, rollups, today, memo)
+        assert kept == lint(model, rollups, today)
+        seen |= {d.code for d in kept}
+    assert {"OKR108", "OKR109"} <= seen  # the changes above did raise them
