@@ -703,16 +703,20 @@ def _revalidate(
         groups.add((files[i].cycle, files[i].team))
     kept_checkins = memo["checkins"]
     checkins = dict(last.validated.model.checkins)
+    added = False  # a group with no valid check-in before: not in its sorted place
     for key in groups:
         found = [kept_checkins[path][3] for path in last.members[key]]
+        added = added or key not in checkins
         checkins[key] = tuple(sorted((c for c in found if c is not None), key=_date))
         if not checkins[key]:
             del checkins[key]
-    if checkins.keys() != last.validated.model.checkins.keys():
+    if added:
         checkins = dict(sorted(checkins.items()))
     model = dataclasses.replace(last.validated.model, checkins=checkins)
     validated = Validated(model, diagnostics)
-    memo["last"] = dataclasses.replace(last, files=files, per_file=per_file, validated=validated)
+    memo["last"] = dataclasses.replace(
+        last, present=present, files=files, per_file=per_file, validated=validated
+    )
     return validated
 
 

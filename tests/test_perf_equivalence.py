@@ -305,6 +305,25 @@ def test_rebuild_after_config_and_template_change(tmp_path: Path) -> None:
     assert tree(out) == reference(site, tmp_path / "ref", TODAY)
 
 
+def test_a_group_coming_back_takes_its_sorted_place(tmp_path: Path) -> None:
+    """A team whose only check-in was invalid has no group in the model; when a
+    rebuild makes it valid again, the group is back in the place a full build gives
+    it (the later stages walk the groups in order)."""
+    site = make_site(tmp_path / "site")
+    builder = Builder(site, tmp_path / "out", TODAY, cache=False, jobs=1)
+    assert builder.build().ok
+    checkin = site / "content/cycles/2026-Q4/company/2026-11-10.md"  # before sales' group
+    good = checkin.read_text(encoding="utf-8")
+    checkin.write_text(good.replace("churn:", "chrun:"), encoding="utf-8")
+    broken = builder.rebuild([checkin])
+    assert ("2026-Q4", "company") not in broken.model.checkins  # type: ignore[union-attr]
+    checkin.write_text(good, encoding="utf-8")
+    fixed = builder.rebuild([checkin])
+    assert fixed.ok
+    fresh = check_site(site, TODAY).model
+    assert list(fixed.model.checkins) == list(fresh.checkins)  # type: ignore[union-attr]
+
+
 def test_rebuild_reports_errors_like_a_full_build_and_recovers(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site")
     out = tmp_path / "out"
