@@ -39,7 +39,7 @@ from okrsite.parse import YamlMap
 from okrsite.validate import PerFile, read_source
 
 CACHE_DIR = ".okrsite-cache"
-FORMAT = 8
+FORMAT = 9
 PARALLEL_MIN_FILES = 400  # fewer misses than this are parsed in-process
 
 

@@ -11,7 +11,7 @@ import itertools
 import re
 
 from okrsite.diagnostics import Diagnostic
-from okrsite.model import CheckIn, Model, Objective, changed_positions, same_objects
+from okrsite.model import CheckIn, Model, Objective, changed_keys, same_objects
 from okrsite.rollup import CycleRollup
 
 # Titles that start with one of these describe work to do, not an outcome.
@@ -122,54 +122,61 @@ def lint(
     warnings; when only check-ins changed, only the files of the teams whose rollups
     are new objects and the check-in groups that changed are looked at again."""
     memo = {} if memo is None else memo
-    last = memo.get("last")
     has_root = any(team.parent is None for team in model.teams.values())
-    inputs = (model.okrs, model.teams, model.config.rules, today, list(model.checkins))
-    if last is not None and _same_inputs(last[0], inputs):
-        by_file, by_group = dict(last[1]), dict(last[2])
-        for key in _changed_teams(model, rollups, last[3]):
-            by_file[key] = _file_warnings(model, rollups, today, key, memo, has_root)
-        checkins = list(model.checkins.values())
-        for i in changed_positions(checkins, list(last[0][5].values())):
-            by_group[inputs[4][i]] = _future_checkins(checkins[i], today, model.config.rules)
-    else:
+    inputs = (model.okrs, model.teams, model.config.rules, today)
+    last = memo.get("last")
+    found = _lint_again(model, rollups, today, memo, has_root, inputs, last) if last else None
+    if found is None:
         by_file = {
             key: _file_warnings(model, rollups, today, key, memo, has_root) for key in model.okrs
         }
         by_group = {
-            key: _future_checkins(found, today, model.config.rules)
-            for key, found in model.checkins.items()
+            key: _future_checkins(group, today, model.config.rules)
+            for key, group in model.checkins.items()
         }
+        found = (by_file, by_group)
     teams = {cycle_id: rollup.teams for cycle_id, rollup in rollups.items()}
-    memo["last"] = ((*inputs, model.checkins), by_file, by_group, teams)
-    return list(itertools.chain(*by_file.values(), *by_group.values()))
+    memo["last"] = (inputs, model.checkins, teams, *found)
+    return list(itertools.chain(*found[0].values(), *found[1].values()))
 
 
-def _same_inputs(last: tuple, inputs: tuple) -> bool:
-    """The same OKR files and teams (objects), rules, day and check-in groups (keys)."""
-    return (
-        last[0] is inputs[0]
-        and last[1] is inputs[1]
-        and (last[2] is inputs[2] or last[2] == inputs[2])
-        and last[3:5] == inputs[3:5]
-    )
+def _lint_again(
+    model: Model,
+    rollups: dict[str, CycleRollup],
+    today: dt.date,
+    memo: dict,
+    has_root: bool,
+    inputs: tuple,
+    last: tuple,
+) -> tuple[dict, dict] | None:
+    """The last warnings, by OKR file and by check-in group, with those of the teams
+    whose rollups are new objects and of the changed groups made again; None when
+    more than check-ins changed."""
+    before, checkins, teams, by_file, by_group = last
+    same = before[0] is inputs[0] and before[1] is inputs[1] and before[2:] == inputs[2:]
+    groups = changed_keys(model.checkins, checkins) if same else None
+    if groups is None:
+        return None
+    by_file, by_group = dict(by_file), dict(by_group)
+    for key in _changed_teams(model, rollups, teams):
+        by_file[key] = _file_warnings(model, rollups, today, key, memo, has_root)
+    for key in groups:
+        by_group[key] = _future_checkins(model.checkins[key], today, model.config.rules)
+    return by_file, by_group
 
 
 def _changed_teams(
     model: Model, rollups: dict[str, CycleRollup], before: dict[str, dict]
 ) -> set[tuple[str, str]]:
     """The OKR files of the teams whose rollups are other objects than `before`'s (the
-    rollup memo keeps those of unchanged teams), found at C speed."""
+    rollup memo keeps those of unchanged teams)."""
     found = set()
     for cycle_id, rollup in rollups.items():
-        old = before.get(cycle_id)
-        if old is None or old.keys() != rollup.teams.keys():
+        teams = changed_keys(rollup.teams, before.get(cycle_id, {}))
+        if teams is None:
             found.update(key for key in model.okrs if key[0] == cycle_id)
-            continue
-        ids = list(rollup.teams)
-        for i in changed_positions(list(rollup.teams.values()), list(old.values())):
-            if (cycle_id, ids[i]) in model.okrs:
-                found.add((cycle_id, ids[i]))
+        else:
+            found.update((cycle_id, t) for t in teams if (cycle_id, t) in model.okrs)
     return found
 
 

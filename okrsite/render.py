@@ -26,7 +26,7 @@ from okrsite.export import cycle_header, cycle_json, team_data, team_json
 from okrsite.fragments import FragmentCache
 from okrsite.gitinfo import NO_GIT, GitData, page_sources
 from okrsite.markup import MarkdownRenderer
-from okrsite.model import CheckIn, Model, Objective, TeamOKRs, changed_positions, same_objects
+from okrsite.model import CheckIn, Model, Objective, TeamOKRs, changed_keys, same_objects
 from okrsite.rollup import CycleRollup, current_cycle, score_band
 from okrsite.schema import id_problem
 
@@ -116,15 +116,9 @@ def page_specs(
 
 
 def _page_sources(model: Model, current: str | None, people: dict) -> tuple:
-    """What page_specs reads: (what it reuses only while the very same, the people's
-    names, the people, the check-in groups' keys, the groups)."""
-    return (
-        (current, model.config, model.teams, model.okrs, model.cycles),
-        list(people),
-        list(people.values()),
-        list(model.checkins),
-        list(model.checkins.values()),
-    )
+    """What page_specs reads: what it reuses only while the very same, the people and
+    the check-in groups."""
+    return (current, model.config, model.teams, model.okrs, model.cycles), people, model.checkins
 
 
 def _specs_again(
@@ -138,20 +132,20 @@ def _specs_again(
         return None
     before, specs, slices = last
     now = _page_sources(model, current, people)
-    if not same_objects(before[0], now[0]) or now[1] != before[1] or now[3] != before[3]:
+    persons = changed_keys(people, before[1])
+    groups = changed_keys(model.checkins, before[2])
+    if not same_objects(before[0], now[0]) or persons is None or groups is None:
         return None
     specs = list(specs)
-    for i in changed_positions(now[2], before[2]):
-        person = now[2][i]
-        key = ("person", person.name)
-        pages = _memoised(memo, key, (person,), lambda p=person: _person_page(p))
+    for name in persons:
+        key = ("person", name)
+        pages = _memoised(memo, key, (people[name],), lambda p=people[name]: _person_page(p))
         if not _splice(specs, slices[key], pages):
             return None
-    for i in changed_positions(now[4], before[4]):
-        group = now[3][i]
+    for group in groups:
         key = ("checkins", *group)
-        pages = _memoised(memo, key, now[4][i], lambda k=group: _checkin_pages(model, k))
-        if not _splice(specs, slices[key], pages):
+        make = functools.partial(_checkin_pages, model, group)
+        if not _splice(specs, slices[key], _memoised(memo, key, model.checkins[group], make)):
             return None
     memo["last"] = (now, specs, slices)
     return specs

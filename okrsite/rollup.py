@@ -16,7 +16,7 @@ from okrsite.model import (
     Model,
     Objective,
     Rules,
-    changed_positions,
+    changed_keys,
     same_objects,
 )
 
@@ -251,12 +251,8 @@ def _own_rollups_again(
     that saw `sources`. When only check-ins changed, the groups that are other
     objects are found at C speed instead of asking each of the 2,000 teams."""
     okrs, checkins, own_before = sources
-    keys = list(model.checkins)
-    if model.okrs is okrs and keys == list(checkins):
-        changed = changed_positions(list(model.checkins.values()), list(checkins.values()))
-        teams = {keys[i][1] for i in changed if keys[i][0] == cycle.id}
-    else:
-        teams = set(model.teams)
+    groups = changed_keys(model.checkins, checkins) if model.okrs is okrs else None
+    teams = set(model.teams) if groups is None else {t for c, t in groups if c == cycle.id}
     own = dict(own_before)
     for team_id in teams:
         own[team_id] = _own_rollup(model, cycle, today, team_id, memo)

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from okrsite.model import CheckIn, KeyResult, Model, Objective, changed_positions
+from okrsite.model import CheckIn, KeyResult, Model, Objective, changed_keys
 from okrsite.rollup import CycleRollup, Point, TeamRollup, score_band, weighted_mean
 
 # --------------------------------------------------------------------------- people
@@ -102,11 +102,10 @@ def _people_again(model: Model, kept: tuple[Model, dict[str, Person]]) -> dict[s
 
 
 def _changed_groups(before: dict, after: dict) -> set:
-    """The keys whose groups of check-ins are not the very same objects; at C speed
-    when the keys are the same (a rebuild for edited check-ins)."""
-    keys = list(after)
-    if keys == list(before):
-        return {keys[i] for i in changed_positions(list(after.values()), list(before.values()))}
+    """The keys whose groups of check-ins are not the very same objects."""
+    found = changed_keys(after, before)
+    if found is not None:
+        return set(found)
     return {key for key in before.keys() | after.keys() if before.get(key) is not after.get(key)}
 
 
