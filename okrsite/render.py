@@ -139,8 +139,8 @@ def _specs_again(
     specs = list(specs)
     for name in persons:
         key = ("person", name)
-        pages = _memoised(memo, key, (people[name],), lambda p=people[name]: _person_page(p))
-        if not _splice(specs, slices[key], pages):
+        make = functools.partial(_person_page, people[name])
+        if not _splice(specs, slices[key], _memoised(memo, key, (people[name],), make)):
             return None
     for group in groups:
         key = ("checkins", *group)

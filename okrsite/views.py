@@ -77,7 +77,7 @@ def _people_again(model: Model, kept: tuple[Model, dict[str, Person]]) -> dict[s
         return None
     if before.cycles.keys() != model.cycles.keys():
         return None
-    changed = _changed_groups(before.checkins, model.checkins)
+    changed = _changed_groups(model.checkins, before.checkins)
     authors = {
         c.author
         for key in changed
@@ -101,7 +101,7 @@ def _people_again(model: Model, kept: tuple[Model, dict[str, Person]]) -> dict[s
     return again
 
 
-def _changed_groups(before: dict, after: dict) -> set:
+def _changed_groups(after: dict, before: dict) -> set:
     """The keys whose groups of check-ins are not the very same objects."""
     found = changed_keys(after, before)
     if found is not None:
