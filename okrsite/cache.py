@@ -150,8 +150,18 @@ def can_fork() -> bool:
 
 def fork_pool(jobs: int):
     """A pool of forked workers: they share the parent's memory (the model, the
-    compiled templates) copy-on-write, so nothing big is pickled to them."""
-    return multiprocessing.get_context("fork").Pool(jobs)
+    compiled templates) copy-on-write, so nothing big is pickled to them.
+
+    The workers collect garbage even when the parent has paused collection (the
+    builder does while it builds): rendering a page leaves about a hundred objects
+    in reference cycles, 350 MB a worker over the 60,000 pages of 1,000 teams. The
+    parent's heap is frozen (gc.freeze) while they fork, so that their collections
+    leave it alone: scanning it would be slow and would copy its memory pages."""
+    gc.freeze()
+    try:
+        return multiprocessing.get_context("fork").Pool(jobs, initializer=gc.enable)
+    finally:
+        gc.unfreeze()
 
 
 def default_jobs() -> int:

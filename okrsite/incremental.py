@@ -372,9 +372,14 @@ def _render_specs(renderer: SiteRenderer, specs: list[PageSpec], root: Path | No
 
 
 def _render_range(bounds: tuple[int, int]) -> list:
-    """In a worker: `_render_specs` for a range of the pages."""
+    """In a worker: `_render_specs` for a range of the pages. The pieces of pages
+    (fragments.py) a worker makes are dropped: it ends with the build, and keeping
+    them grew each worker by the size of the pages it rendered."""
     renderer, specs, root = _RENDER  # type: ignore[misc]
-    return _render_specs(renderer, specs[bounds[0] : bounds[1]], root)
+    try:
+        return _render_specs(renderer, specs[bounds[0] : bounds[1]], root)
+    finally:
+        renderer.fragments.forget(None)
 
 
 def _split_summaries(specs: list[PageSpec]) -> tuple[list[PageSpec], list[PageSpec]]:

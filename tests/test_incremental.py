@@ -271,3 +271,41 @@ def test_rebuilds_never_run_concurrently(site: Path, tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert max(overlaps) == 1 and all(r.ok for r in reports)
+
+
+def test_forked_workers_collect_garbage_while_the_builder_pauses_collection() -> None:
+    """The builder pauses the collector (incremental._no_gc); its render workers, each
+    rendering thousands of pages that leave reference cycles, must not."""
+    import gc
+
+    from okrsite.cache import can_fork, fork_pool
+
+    if not can_fork():
+        pytest.skip("no fork on this platform")
+    gc.disable()
+    try:
+        with fork_pool(2) as pool:
+            assert pool.apply(gc.isenabled) is True
+        assert gc.get_freeze_count() == 0  # the parent's heap is frozen only while forking
+    finally:
+        gc.enable()
+
+
+def test_a_worker_drops_the_pieces_of_the_pages_it_rendered(site: Path, tmp_path: Path) -> None:
+    """A worker's pieces serve no later rebuild; kept, they grew it by its pages' size."""
+    import okrsite.incremental as incremental
+    from okrsite.build import check_site
+    from okrsite.render import SiteRenderer, page_specs
+
+    checked = check_site(site, TODAY)
+    renderer = SiteRenderer(checked.model, checked.rollups, site)
+    specs = page_specs(checked.model, renderer.current, renderer.people)
+    incremental._RENDER = (renderer, specs, None)
+    try:
+        files = incremental._render_range((0, len(specs)))
+    finally:
+        incremental._RENDER = None
+    assert len(files) == len(specs)
+    assert renderer.fragments._pieces == {}
+    renderer.render(next(s for s in specs if s.template == "cycle.html"))
+    assert renderer.fragments._pieces  # rendering in the parent keeps them
