@@ -39,11 +39,11 @@ from okrsite.parse import YamlMap
 from okrsite.validate import PerFile, read_source
 
 CACHE_DIR = ".okrsite-cache"
-FORMAT = 9
+FORMAT = 10
 PARALLEL_MIN_FILES = 400  # fewer misses than this are parsed in-process
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """What okrsite knows from one content file alone."""
 

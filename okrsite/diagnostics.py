@@ -71,7 +71,7 @@ CODES: dict[str, Code] = _codes(
 )
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Diagnostic:
     """One message: `path:line: CODE message`. `path` is relative to the site."""
 

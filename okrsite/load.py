@@ -23,7 +23,7 @@ MAX_FILE_BYTES = 1024 * 1024
 EDITOR_DROPPINGS = (".swp", ".swx", ".swo", "~", ".tmp", ".bak", ".orig", ".kate-swp")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     """One content file, read and split, with its role taken from its path."""
 

@@ -14,7 +14,7 @@ import operator
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rules:
     max_objectives: int = 5
     min_key_results: int = 2
@@ -25,7 +25,7 @@ class Rules:
     disable: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cycle:
     id: str
     start: dt.date
@@ -40,7 +40,7 @@ class Cycle:
         return "running"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     title: str
     base_url: str = ""
@@ -52,7 +52,7 @@ class SiteConfig:
     rules: Rules = Rules()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where a model object was written: for messages and "edit this" links."""
 
@@ -60,7 +60,7 @@ class Source:
     line: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Team:
     id: str
     name: str
@@ -72,7 +72,7 @@ class Team:
     parent_line: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeyResult:
     id: str
     title: str
@@ -89,7 +89,7 @@ class KeyResult:
         return self.type == "metric" and self.target < self.start  # type: ignore[operator]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Objective:
     id: str
     title: str
@@ -101,7 +101,7 @@ class Objective:
     source: Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamOKRs:
     """One team's OKR file for one cycle."""
 
@@ -112,7 +112,7 @@ class TeamOKRs:
     source: Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Update:
     key_result: str
     value: float | None = None
@@ -124,7 +124,7 @@ class Update:
     line: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckIn:
     team: str
     cycle: str

@@ -31,7 +31,7 @@ from okrsite.rollup import CycleRollup, current_cycle, score_band
 from okrsite.schema import id_problem
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutputFile:
     path: str  # relative to the output folder, '/' separators
     content: bytes
@@ -44,7 +44,7 @@ ATOM_FEED = "atom:feed"  # check-ins as Atom (okrsite/feeds.py)
 SITEMAP = "xml:sitemap"  # only when base_url is set: a sitemap needs absolute URLs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageSpec:
     """One output file to render: where, with which template and context.
 

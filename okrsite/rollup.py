@@ -23,7 +23,7 @@ from okrsite.model import (
 STATUSES = ("achieved", "on-track", "at-risk", "off-track", "not-started", "closed")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Point:
     """A KR's state after one counted check-in: the raw material of charts."""
 
@@ -32,7 +32,7 @@ class Point:
     confidence: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KRRollup:
     current: float | None  # metric only
     progress: float
@@ -44,7 +44,7 @@ class KRRollup:
     history: tuple[Point, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectiveRollup:
     progress: float
     status: str
@@ -52,7 +52,7 @@ class ObjectiveRollup:
     key_results: dict[str, KRRollup]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamRollup:
     progress: float | None  # None: no objectives in this cycle
     subtree_progress: float | None
@@ -61,7 +61,7 @@ class TeamRollup:
     objectives: dict[str, ObjectiveRollup]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CycleRollup:
     cycle: Cycle
     today: dt.date
