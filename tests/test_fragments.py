@@ -63,6 +63,34 @@ def test_fragment_each_makes_again_only_the_pieces_a_change_affects(tmp_path):
     assert first == fresh
 
 
+def test_an_outer_piece_holds_its_inner_pieces_not_copies():
+    """A team tree nests pieces six deep: copies would keep each leaf six times."""
+    cache = FragmentCache()
+
+    def outer():
+        inner = cache.piece("p.html", "inner", ["team:C/b"], lambda: "<li>b é</li>")
+        return f"<ul>{inner}</ul>"
+
+    page = cache.assemble(cache.piece("p.html", "outer", ["team:C/a"], outer))
+    assert page == "<ul><li>b é</li></ul>".encode()
+    inner_data = cache._pieces[("p.html", "inner")][1]
+    outer_data = cache._pieces[("p.html", "outer")][1]
+    assert any(part is inner_data for part in outer_data)
+    assert cache._pieces[("p.html", "outer")][0] == {"team:C/a", "team:C/b"}
+    # Made again after the inner piece changed, the outer one shows the new text.
+    cache.forget({"team:C/b"})
+    assert ("p.html", "outer") not in cache._pieces
+    page = cache.assemble(
+        cache.piece(
+            "p.html",
+            "outer",
+            ["team:C/a"],
+            lambda: f"<ul>{cache.piece('p.html', 'inner', ['team:C/b'], lambda: 'c')}</ul>",
+        )
+    )
+    assert page == b"<ul>c</ul>"
+
+
 def test_days_of_cycle_equal_a_plain_sort_and_by_day(tmp_path):
     """The timeline's buckets (views.days_of_cycle) order check-ins as one sort by
     (newest date, team id) would, and as views.by_day groups that list."""
