@@ -177,3 +177,25 @@ def test_checkins(loaded):
             assert all("grade" in u for u in last["updates"].values())
         else:
             assert TODAY - last["date"] <= timedelta(days=7)  # never stale
+
+
+def test_stage_benchmark_builds_the_site_and_reports_each_stage(site, tmp_path):
+    """benchmarks/stages.py: the figures of the 10,000-team section come from it."""
+    import shutil
+    import subprocess
+
+    work = tmp_path / "site"
+    shutil.copytree(site, work)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/stages.py"), str(work), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    labels = [line.split("  ")[0].strip() for line in done.stdout.splitlines()]
+    for stage in ("load", "validate", "rollups", "page list", "render+write", "save cache"):
+        assert stage in labels
+    assert re.search(r"peak +[\d,]+ MB", done.stdout)
+    assert (tmp_path / "out" / "index.html").is_file()
+    assert "ok=True" in done.stdout

@@ -1,0 +1,79 @@
+"""Where a cold build's time and memory go, stage by stage.
+
+    python benchmarks/stages.py SITE OUT [--today 2026-11-22] [--no-cache]
+
+Runs one cold build (no `.okrsite-cache/`, no output folder: both are deleted
+first) through `Builder.build()`, the engine of `okrsite build`, and prints
+after each stage its time, the build process's RSS now and at its peak, and
+the peak RSS of the largest worker process so far. Use it on a site made by
+`generate.py` (run.py keeps them under /tmp/okrsite-bench/tN/site).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from okrsite import incremental
+from okrsite.cache import CACHE_DIR
+
+STAGES = [
+    (incremental, "load_sources", "load"),
+    (incremental, "validate", "validate"),
+    (incremental.Builder, "_compute", "rollups"),
+    (incremental, "lint", "lint"),
+    (incremental, "page_specs", "page list"),
+    (incremental.Builder, "_render_all", "render+write"),
+    (incremental.Builder, "_save_disk", "save cache"),
+]
+
+
+def memory() -> str:
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    now, peak = (int(status[k].split()[0]) // 1024 for k in ("VmRSS", "VmHWM"))
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    return f"RSS {now:6,} MB  peak {peak:6,} MB  workers' peak {workers:6,} MB"
+
+
+def timed(function, label: str, started: float):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            took, at = time.perf_counter() - t, time.perf_counter() - started
+            print(f"{label:13s} {took:8.2f} s  (at {at:7.1f} s)  {memory()}", flush=True)
+
+    return wrapper
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("site", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--today", default="2026-11-22")
+    parser.add_argument("--no-cache", action="store_true", help="do not save the cache")
+    args = parser.parse_args(argv)
+    shutil.rmtree(args.out, ignore_errors=True)
+    shutil.rmtree(args.site / CACHE_DIR, ignore_errors=True)
+    started = time.perf_counter()
+    for owner, name, label in STAGES:
+        setattr(owner, name, timed(getattr(owner, name), label, started))
+    builder = incremental.Builder(
+        args.site, args.out, dt.date.fromisoformat(args.today), cache=not args.no_cache
+    )
+    report = builder.build()
+    print(f"{'total':13s} {time.perf_counter() - started:8.2f} s  {memory()}")
+    print(f"ok={report.ok} pages={report.pages:,} files={report.files:,}")
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
