@@ -96,7 +96,9 @@ def read_record(
     if source is None:
         return Record(rel_path, sig, digest, None, problems, None)
     result = read_source(source)
-    html = {text: markdown.render(text).__html__() for text in markdown_texts(result[0])}
+    # Plain str, not Markup: pickling a Markup (a str subclass) copies its text, and
+    # the pickler keeps every such copy until the whole cache is written.
+    html = {text: str(markdown.render(text)) for text in markdown_texts(result[0])}
     return Record(rel_path, sig, source.digest, _stub(source), problems, result, html)
 
 
