@@ -7,6 +7,12 @@ first) through `Builder.build()`, the engine of `okrsite build`, and prints
 after each stage its time, the build process's RSS now and at its peak, and
 the peak RSS of the largest worker process so far. Use it on a site made by
 `generate.py` (run.py keeps them under /tmp/okrsite-bench/tN/site).
+
+A forked worker's RSS counts the pages it still shares with the build process,
+so RSS figures cannot be added up. The script also samples, once a second, the
+proportional set size (PSS: shared pages split between the processes sharing
+them) of the build and its workers, and prints the largest sum seen: the memory
+the whole build held at its peak.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import os
 import resource
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +47,45 @@ def memory() -> str:
     now, peak = (int(status[k].split()[0]) // 1024 for k in ("VmRSS", "VmHWM"))
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     return f"RSS {now:6,} MB  peak {peak:6,} MB  workers' peak {workers:6,} MB"
+
+
+def _pss_kb(pid: int | str) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:  # gone, or not Linux
+        return 0
+    found = next((line for line in text.splitlines() if line.startswith("Pss:")), "Pss: 0")
+    return int(found.split()[1])
+
+
+def _children(pid: int) -> list[str]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(entry)
+    return found
+
+
+class PeakPss(threading.Thread):
+    """The largest PSS of this process plus its children, sampled every second."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kb = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        me = os.getpid()
+        while True:
+            total = _pss_kb(me) + sum(_pss_kb(child) for child in _children(me))
+            self.peak_kb = max(self.peak_kb, total)
+            if self.done.wait(1.0):
+                return
 
 
 def timed(function, label: str, started: float):
@@ -69,8 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     builder = incremental.Builder(
         args.site, args.out, dt.date.fromisoformat(args.today), cache=not args.no_cache
     )
+    sampler = PeakPss()
+    sampler.start()
     report = builder.build()
+    sampler.done.set()
     print(f"{'total':13s} {time.perf_counter() - started:8.2f} s  {memory()}")
+    print(f"peak PSS of the build and its workers together: {sampler.peak_kb // 1024:,} MB")
     print(f"ok={report.ok} pages={report.pages:,} files={report.files:,}")
     return 0 if report.ok else 1
 

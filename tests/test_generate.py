@@ -197,5 +197,7 @@ def test_stage_benchmark_builds_the_site_and_reports_each_stage(site, tmp_path):
     for stage in ("load", "validate", "rollups", "page list", "render+write", "save cache"):
         assert stage in labels
     assert re.search(r"peak +[\d,]+ MB", done.stdout)
+    pss = re.search(r"peak PSS of the build and its workers together: ([\d,]+) MB", done.stdout)
+    assert pss and int(pss.group(1).replace(",", "")) > 10  # Python and okrsite alone
     assert (tmp_path / "out" / "index.html").is_file()
     assert "ok=True" in done.stdout
