@@ -10,10 +10,10 @@ page from scratch (tests/test_perf_equivalence.py).
 
 A piece may contain pieces (a team tree holds its subtrees): the outer one then
 depends on everything the inner ones depend on, so a change deep in the tree
-renders the path down to it again, and nothing else. An outer piece keeps its
-inner ones by reference (a tuple of parts), not as a copy: a tree six levels
-deep would otherwise hold its leaves six times (an alignment map of 1,000 teams
-took five times its own size).
+renders the path down to it again, and nothing else. An outer piece keeps the
+bytes of its inner ones by reference (a flat tuple of bytes objects), not as a
+copy: a tree six levels deep would otherwise hold its leaves six times (an
+alignment map took four times its own size).
 
 Pieces are kept as UTF-8 bytes and put into the page's bytes at the very end
 (`assemble`): a template writes a short placeholder where a piece goes. A page
@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable
 _TOKEN = secrets.token_hex(8)
 _PLACEHOLDER = re.compile(f"\x00{_TOKEN}:(\\d+)\x00")
 
-Part = bytes | tuple  # a kept piece: its bytes, or a tuple of bytes and inner Parts
+Part = bytes | tuple[bytes, ...]  # a kept piece: its bytes, or the bytes it joins
 
 
 class FragmentCache:
@@ -99,29 +99,21 @@ class FragmentCache:
             found = self._parts_of(text)
         finally:
             self._placed = []
-        if isinstance(found, bytes):
-            return found
-        flat: list[bytes] = []
-        _flatten(found, flat)
-        return b"".join(flat)
+        return found if isinstance(found, bytes) else b"".join(found)
 
     def _parts_of(self, text: str) -> Part:
-        """`text` as UTF-8 bytes or, if pieces were placed in it, as a tuple of its
-        own bytes and the placed pieces (the very objects kept, not copies)."""
+        """`text` as UTF-8 bytes or, if pieces were placed in it, as a flat tuple of
+        its own bytes and the bytes of the placed pieces (the very objects kept)."""
         if not self._placed or "\x00" not in text:  # no placeholder: skip the regex
             return text.encode("utf-8")
-        parts: list = _PLACEHOLDER.split(text)  # text, index, text, index, …, text
+        split = _PLACEHOLDER.split(text)  # text, index, text, index, …, text
         placed = self._placed
-        for i in range(1, len(parts), 2):
-            parts[i] = placed[int(parts[i])]
-        for i in range(0, len(parts), 2):
-            parts[i] = parts[i].encode("utf-8")
+        parts: list[bytes] = [split[0].encode("utf-8")]
+        for i in range(1, len(split), 2):
+            piece = placed[int(split[i])]
+            if isinstance(piece, bytes):
+                parts.append(piece)
+            else:
+                parts.extend(piece)
+            parts.append(split[i + 1].encode("utf-8"))
         return tuple(parts)
-
-
-def _flatten(part: tuple, into: list[bytes]) -> None:
-    for item in part:
-        if isinstance(item, bytes):
-            into.append(item)
-        else:
-            _flatten(item, into)
