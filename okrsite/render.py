@@ -164,7 +164,7 @@ def _page(path: str, template: str, context: dict, deps: set[str] | frozenset[st
     """A page of one part of the site; an HTML one also shows the cycle switcher."""
     if path.endswith(".html") and "cycles" not in deps:
         deps = {*deps, "cycles"}
-    return PageSpec(path, template, context, deps if type(deps) is frozenset else frozenset(deps))
+    return PageSpec(path, template, context, frozenset(deps))  # a frozenset: the same object
 
 
 def _html_deps(*keys: str) -> frozenset[str]:
