@@ -163,7 +163,7 @@ def _splice(specs: list[PageSpec], where: tuple[int, int], pages: list[PageSpec]
 def _page(path: str, template: str, context: dict, deps: set[str] | frozenset[str]) -> PageSpec:
     """A page of one part of the site; an HTML one also shows the cycle switcher."""
     if path.endswith(".html") and "cycles" not in deps:
-        deps = {*deps, "cycles"}
+        deps = _html_deps(*deps)
     return PageSpec(path, template, context, frozenset(deps))  # a frozenset: the same object
 
 
