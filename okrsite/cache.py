@@ -36,13 +36,15 @@ from okrsite.load import SourceFile, _read_bytes, read_file
 from okrsite.markup import MarkdownRenderer
 from okrsite.model import CheckIn, Team, TeamOKRs
 from okrsite.parse import YamlMap
+from okrsite.pickling import pickled_by_fields
 from okrsite.validate import PerFile, read_source
 
 CACHE_DIR = ".okrsite-cache"
-FORMAT = 10
+FORMAT = 11
 PARALLEL_MIN_FILES = 400  # fewer misses than this are parsed in-process
 
 
+@pickled_by_fields
 @dataclass(slots=True)
 class Record:
     """What okrsite knows from one content file alone."""

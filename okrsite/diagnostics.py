@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
+from okrsite.pickling import pickled_by_fields
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -71,6 +73,7 @@ CODES: dict[str, Code] = _codes(
 )
 
 
+@pickled_by_fields
 @dataclass(frozen=True, order=True, slots=True)
 class Diagnostic:
     """One message: `path:line: CODE message`. `path` is relative to the site."""

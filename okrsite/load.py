@@ -16,6 +16,7 @@ from pathlib import Path
 from okrsite.diagnostics import Diagnostic
 from okrsite.markup import markdown_problem
 from okrsite.parse import YamlMap, split_front_matter
+from okrsite.pickling import pickled_by_fields
 from okrsite.schema import id_problem
 
 CONTENT_DIR = "content"
@@ -23,6 +24,7 @@ MAX_FILE_BYTES = 1024 * 1024
 EDITOR_DROPPINGS = (".swp", ".swx", ".swo", "~", ".tmp", ".bak", ".orig", ".kate-swp")
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     """One content file, read and split, with its role taken from its path."""

@@ -13,7 +13,10 @@ import itertools
 import operator
 from dataclasses import dataclass, field
 
+from okrsite.pickling import pickled_by_fields
 
+
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Rules:
     max_objectives: int = 5
@@ -25,6 +28,7 @@ class Rules:
     disable: frozenset[str] = frozenset()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Cycle:
     id: str
@@ -40,6 +44,7 @@ class Cycle:
         return "running"
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
     title: str
@@ -52,6 +57,7 @@ class SiteConfig:
     rules: Rules = Rules()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where a model object was written: for messages and "edit this" links."""
@@ -60,6 +66,7 @@ class Source:
     line: int = 1
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Team:
     id: str
@@ -72,6 +79,7 @@ class Team:
     parent_line: int = 1
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class KeyResult:
     id: str
@@ -89,6 +97,7 @@ class KeyResult:
         return self.type == "metric" and self.target < self.start  # type: ignore[operator]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Objective:
     id: str
@@ -101,6 +110,7 @@ class Objective:
     source: Source
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class TeamOKRs:
     """One team's OKR file for one cycle."""
@@ -112,6 +122,7 @@ class TeamOKRs:
     source: Source
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Update:
     key_result: str
@@ -124,6 +135,7 @@ class Update:
     line: int = 1
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class CheckIn:
     team: str

@@ -27,10 +27,12 @@ from okrsite.fragments import FragmentCache
 from okrsite.gitinfo import NO_GIT, GitData, page_sources
 from okrsite.markup import MarkdownRenderer
 from okrsite.model import CheckIn, Model, Objective, TeamOKRs, changed_keys, same_objects
+from okrsite.pickling import pickled_by_fields
 from okrsite.rollup import CycleRollup, current_cycle, score_band
 from okrsite.schema import id_problem
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class OutputFile:
     path: str  # relative to the output folder, '/' separators
@@ -44,6 +46,7 @@ ATOM_FEED = "atom:feed"  # check-ins as Atom (okrsite/feeds.py)
 SITEMAP = "xml:sitemap"  # only when base_url is set: a sitemap needs absolute URLs
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PageSpec:
     """One output file to render: where, with which template and context.

@@ -19,10 +19,12 @@ from okrsite.model import (
     changed_keys,
     same_objects,
 )
+from okrsite.pickling import pickled_by_fields
 
 STATUSES = ("achieved", "on-track", "at-risk", "off-track", "not-started", "closed")
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Point:
     """A KR's state after one counted check-in: the raw material of charts."""
@@ -32,6 +34,7 @@ class Point:
     confidence: float | None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class KRRollup:
     current: float | None  # metric only
@@ -44,6 +47,7 @@ class KRRollup:
     history: tuple[Point, ...]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ObjectiveRollup:
     progress: float
@@ -52,6 +56,7 @@ class ObjectiveRollup:
     key_results: dict[str, KRRollup]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class TeamRollup:
     progress: float | None  # None: no objectives in this cycle
@@ -61,6 +66,7 @@ class TeamRollup:
     objectives: dict[str, ObjectiveRollup]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class CycleRollup:
     cycle: Cycle

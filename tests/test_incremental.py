@@ -7,7 +7,9 @@ equality with a cold build is tests/test_perf_equivalence.py's job.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import pickle
 import threading
 from pathlib import Path
 
@@ -16,9 +18,11 @@ import pytest
 from okrsite.cache import DiskCache, load_sources
 from okrsite.incremental import Builder, Shape, affected_keys
 from okrsite.load import discover
-from okrsite.model import Cycle
+from okrsite.model import Cycle, Objective, Source
+from okrsite.pickling import pickled_by_fields
 from tests.sites import TODAY, make_site
 
+OBJ_FIELDS = [f.name for f in dataclasses.fields(Objective)]
 Q4 = Cycle("2026-Q4", TODAY.replace(month=10, day=1), TODAY.replace(month=12, day=31))
 
 # company → sales → sales-eu, and company → product: a second branch
@@ -254,6 +258,21 @@ def test_disk_cache_round_trip_and_corruption(site: Path, tmp_path: Path) -> Non
     assert (site / ".okrsite-cache/.gitignore").read_text().strip().endswith("*")
     disk.path.write_bytes(b"\x80\x05garbage")
     assert disk.load() == {}
+
+
+def test_slots_dataclasses_pickle_as_their_field_values() -> None:
+    objective = Objective("o", "Grow", None, None, "committed", None, (), Source("a.md", 3))
+    assert objective.__reduce__() == (Objective, tuple(getattr(objective, f) for f in OBJ_FIELDS))
+    assert pickle.loads(pickle.dumps(objective)) == objective
+    assert pickle.loads(pickle.dumps(Source("a.md"))) == Source("a.md")  # one field + default
+
+    @dataclasses.dataclass(slots=True)
+    class Derived:
+        name: str
+        size: int = dataclasses.field(init=False, default=0)
+
+    with pytest.raises(TypeError, match="__init__ argument"):
+        pickled_by_fields(Derived)
 
 
 def test_rebuilds_never_run_concurrently(site: Path, tmp_path: Path) -> None:
