@@ -41,8 +41,8 @@ memos (`Memos`: results keyed by the very objects they came from), the pieces
 of summary pages (fragments.FragmentCache, dropped by the keys a change
 affects), and of the last published build its page manifest (path → deps,
 digest, size) and what `affected_keys` needs of its model. With `cache=True`
-all of it is also saved in `SITE/.okrsite-cache/` (one pickle, so the memos
-still point at the records' objects), so a new process (`okrsite build`) starts
+all of it is also saved in `SITE/.okrsite-cache/` (the memos' references to the
+records' objects saved as such, see cache.DiskCache), so a new process (`okrsite build`) starts
 warm; a cache from another version, a corrupt one, or one that does not
 describe the current output folder is ignored.
 

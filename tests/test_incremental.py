@@ -8,6 +8,7 @@ equality with a cold build is tests/test_perf_equivalence.py's job.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import pickle
 import threading
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from okrsite.cache import DiskCache, load_sources
+from okrsite.cache import DiskCache, _owned, load_sources
 from okrsite.incremental import Builder, Shape, affected_keys
-from okrsite.load import discover
-from okrsite.model import Cycle, Objective, Source
+from okrsite.load import SourceFile, discover
+from okrsite.model import CheckIn, Cycle, KeyResult, Objective, Source, Team, TeamOKRs
 from okrsite.pickling import pickled_by_fields
 from tests.sites import TODAY, make_site
 
@@ -258,6 +259,31 @@ def test_disk_cache_round_trip_and_corruption(site: Path, tmp_path: Path) -> Non
     assert (site / ".okrsite-cache/.gitignore").read_text().strip().endswith("*")
     disk.path.write_bytes(b"\x80\x05garbage")
     assert disk.load() == {}
+
+
+def _reachable(*roots: object) -> list[object]:
+    seen: dict[int, object] = {}
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if id(obj) not in seen and not isinstance(obj, str | bytes | int | float | type):
+            seen[id(obj)] = obj
+            stack.extend(gc.get_referents(obj))
+    return list(seen.values())
+
+
+def test_saved_memos_point_at_the_loaded_records_objects(site: Path, tmp_path: Path) -> None:
+    """The cache holds the records in batches and the rest of the state apart; the
+    stages' memos must find the very objects of the loaded records again (they
+    compare by identity), or a warm build would recompute every team."""
+    assert Builder(site, tmp_path / "out", TODAY).build().ok
+    state = DiskCache(site).load()
+    owned = {id(obj) for record in state["records"].values() for obj in _owned(record)}
+    kinds = (SourceFile, Team, TeamOKRs, CheckIn, Objective, KeyResult)
+    rest = [state["memos"], state["published"]]
+    shared = [obj for obj in _reachable(*rest) if isinstance(obj, kinds)]
+    assert {type(obj) for obj in shared} == set(kinds)
+    assert [obj for obj in shared if id(obj) not in owned] == []
 
 
 def test_slots_dataclasses_pickle_as_their_field_values() -> None:
