@@ -932,8 +932,8 @@ class Builder:
         if isinstance(published, Published):
             self._published = published
             self._pending = set(state.get("pending", ()))
-        # Saved in the same pickle as the records, so they still hold the very objects
-        # the records hand back, and pieces that describe the published pages.
+        # Saved with the records, linked to them (cache.DiskCache), so they still hold the
+        # very objects the records hand back, and pieces that describe the published pages.
         if isinstance(state.get("memos"), Memos):
             self._memos = state["memos"]
         if isinstance(state.get("fragments"), FragmentCache):
