@@ -242,6 +242,12 @@ def _owned(record: Record) -> list[object]:
     return found
 
 
+def _all_owned(records: list[Record]) -> list[object]:
+    """`_owned` of every record, in order: an object's place in it is its persistent
+    id, the same when saving and after loading."""
+    return [obj for record in records for obj in _owned(record)]
+
+
 class DiskCache:
     """`SITE/.okrsite-cache/state-<version>.pickle`: records and last-build state.
 
@@ -295,7 +301,7 @@ class DiskCache:
         while len(records) < header["records"]:
             records += pickle.load(stream)
         unpickler = pickle.Unpickler(stream)
-        unpickler.persistent_load = [obj for r in records for obj in _owned(r)].__getitem__
+        unpickler.persistent_load = _all_owned(records).__getitem__
         state = unpickler.load()
         state["records"] = {record.path: record for record in records}
         return state
@@ -333,11 +339,8 @@ class DiskCache:
         for start in range(0, len(records), RECORDS_PER_PICKLE):
             pickle.dump(records[start : start + RECORDS_PER_PICKLE], file, protocol=5)
         places: dict[int, int] = {}
-        place = 0
-        for record in records:
-            for obj in _owned(record):
-                places.setdefault(id(obj), place)
-                place += 1
+        for place, obj in enumerate(_all_owned(records)):
+            places.setdefault(id(obj), place)  # an object met twice: its first place
         pickler = pickle.Pickler(file, protocol=5)
         find = places.get  # called for every object pickled: as lean as it gets
         pickler.persistent_id = lambda obj: find(id(obj))
