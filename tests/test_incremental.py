@@ -286,6 +286,16 @@ def test_saved_memos_point_at_the_loaded_records_objects(site: Path, tmp_path: P
     assert [obj for obj in shared if id(obj) not in owned] == []
 
 
+def test_the_summary_pieces_load_back_from_the_disk_cache(site: Path, tmp_path: Path) -> None:
+    """A warm `okrsite build` reuses them: without them it renders every summary page."""
+    builder = Builder(site, tmp_path / "out", TODAY)
+    assert builder.build().ok
+    made = builder._fragments._pieces
+    loaded = DiskCache(site).load()["fragments"]._pieces
+    assert made and loaded.keys() == made.keys()
+    assert [loaded[k][0] for k in made] == [made[k][0] for k in made]
+
+
 def test_slots_dataclasses_pickle_as_their_field_values() -> None:
     objective = Objective("o", "Grow", None, None, "committed", None, (), Source("a.md", 3))
     assert objective.__reduce__() == (Objective, tuple(getattr(objective, f) for f in OBJ_FIELDS))
