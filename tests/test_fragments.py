@@ -185,3 +185,24 @@ def test_search_directory_kept_until_the_people_named_change(tmp_path):
     assert fresh.build().ok
     assert b"Grace Hopper" in index.read_bytes()
     assert index.read_bytes() == (tmp_path / "fresh" / urls.SEARCH_INDEX).read_bytes()
+
+
+def test_a_teams_checkins_are_its_share_of_the_whole_sites(tmp_path):
+    """views looks one team's check-ins up by cycle (views._groups); they must be
+    exactly what filtering the whole site's gives, in both cycles."""
+    site = tmp_path / "site"
+    _generator().generate_site(site, teams=6, seed=5, today=GENERATED_TODAY)
+    model = check_site(site, GENERATED_TODAY).model
+    everything = list(views.newest_first(model, GENERATED_TODAY))
+    assert len({c.cycle for c in everything}) == 2
+    for team_id in model.teams:
+        own = [c for c in everything if c.team == team_id]
+        assert list(views.newest_first(model, GENERATED_TODAY, team_id=team_id)) == own
+        every_date = sorted(
+            (c for found in model.checkins.values() for c in found if c.team == team_id),
+            key=lambda c: (-c.date.toordinal(), c.cycle),
+        )
+        assert views.checkins_of_team(model, team_id) == every_date
+        for cycle_id in model.cycles:
+            in_cycle = views.newest_first(model, GENERATED_TODAY, cycle_id, team_id)
+            assert list(in_cycle) == [c for c in own if c.cycle == cycle_id]
