@@ -16,7 +16,7 @@ import operator
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from okrsite.model import CheckIn, KeyResult, Model, Objective, changed_keys
@@ -460,9 +460,7 @@ def checkins_of_team(model: Model, team_id: str) -> list[CheckIn]:
     return sorted(found, key=lambda c: (-c.date.toordinal(), c.cycle))
 
 
-def _groups(
-    model: Model, cycle_id: str | None, team_id: str | None
-) -> Iterable[tuple[CheckIn, ...]]:
+def _groups(model: Model, cycle_id: str | None, team_id: str | None) -> list[tuple[CheckIn, ...]]:
     """The check-in groups of a cycle and/or a team (all when both are None). One
     team's are looked up cycle by cycle, not scanned: every team has a timeline
     and a feed, and a scan for each made them O(teams²), 4 ms a page more at
