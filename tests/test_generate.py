@@ -199,5 +199,6 @@ def test_stage_benchmark_builds_the_site_and_reports_each_stage(site, tmp_path):
     assert re.search(r"peak +[\d,]+ MB", done.stdout)
     pss = re.search(r"peak PSS of the build and its workers together: ([\d,]+) MB", done.stdout)
     assert pss and int(pss.group(1).replace(",", "")) > 10  # Python and okrsite alone
+    assert re.search(r"PSS sampled [1-9]\d* times, using [\d.]+ s of CPU", done.stdout)
     assert (tmp_path / "out" / "index.html").is_file()
     assert "ok=True" in done.stdout
