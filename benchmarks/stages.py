@@ -14,12 +14,14 @@ size (PSS: shared pages split between the processes sharing them) of the build
 and its workers, and prints the largest sum seen: the memory the whole build
 held at its peak.
 
-Reading a process's PSS makes the kernel walk all its pages: 0.15-0.25 s for
+Reading a process's PSS makes the kernel walk all its pages: 0.14-0.24 s for
 each of the three processes of a 10,000-team build, against a tenth of that at
 1,000 teams. Sampled every second, that took a third of a core from the
 10,000-team build alone and inflated its growth over 1,000 teams. So the
 sampler waits 49 times as long as its last sample took (at least a second),
-which keeps it near 2 % of one core at any size, and prints what it cost.
+which keeps it near 2 % of one core at any size, and prints what it cost. The
+price: a peak shorter than the wait (about 26 s at 10,000 teams) may be missed;
+the build's peak PSS lasts through rendering, minutes long at that size.
 """
 
 from __future__ import annotations
@@ -135,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     sampler = PeakPss()
     sampler.start()
     report = builder.build()
+    took = time.perf_counter() - started
     sampler.done.set()
-    print(f"{'total':13s} {time.perf_counter() - started:8.2f} s  {memory()}")
+    sampler.join()  # its last sample may still be running
+    print(f"{'total':13s} {took:8.2f} s  {memory()}")
     print(f"peak PSS of the build and its workers together: {sampler.peak_kb // 1024:,} MB")
     print(f"(PSS sampled {sampler.samples} times, using {sampler.cpu_seconds:.1f} s of CPU)")
     print(f"ok={report.ok} pages={report.pages:,} files={report.files:,}")
