@@ -15,8 +15,8 @@ and its workers, and prints the largest sum seen: the memory the whole build
 held at its peak.
 
 Reading a process's PSS makes the kernel walk all its pages: 0.14-0.24 s for
-each of the three processes of a 10,000-team build, against a tenth of that at
-1,000 teams. Sampled every second, that took a third of a core from the
+each of the three processes of a 10,000-team build, about a twentieth of that
+at 1,000 teams. Sampled every second, that took a third of a core from the
 10,000-team build alone and inflated its growth over 1,000 teams. So the
 sampler waits 49 times as long as its last sample took (at least a second),
 which keeps it near 2 % of one core at any size, and prints what it cost. The
