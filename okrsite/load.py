@@ -103,8 +103,11 @@ def discover(site_dir: Path) -> tuple[list[str], list[Diagnostic]]:
     return sorted(found), problems
 
 
-def read_file(site_dir: Path, rel_path: str) -> tuple[SourceFile | None, list[Diagnostic]]:
-    """Read and split one content file; never raises for bad input."""
+def read_file(
+    site_dir: Path, rel_path: str, data: bytes | Diagnostic | None = None
+) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """Read and split one content file; never raises for bad input. `data`: what
+    `read_bytes` gave for it, when the caller has already read it."""
     role = classify(rel_path)
     if isinstance(role, str):
         return None, [Diagnostic(rel_path, 1, "OKR025", role)]
@@ -113,7 +116,8 @@ def read_file(site_dir: Path, rel_path: str) -> tuple[SourceFile | None, list[Di
         problem = value is not None and id_problem(value)
         if problem and not (label == "cycle id" and _standard_cycle_like(value)):
             return None, [Diagnostic(rel_path, 1, "OKR014", f"{label} {value!r} {problem}")]
-    data = _read_bytes(site_dir, rel_path)
+    if data is None:
+        data = read_bytes(site_dir, rel_path)
     if isinstance(data, Diagnostic):
         return None, [data]
     try:
@@ -145,7 +149,7 @@ def _standard_cycle_like(value: str) -> bool:
     return standard_cycle(value) is not None
 
 
-def _read_bytes(site_dir: Path, rel_path: str) -> bytes | Diagnostic:
+def read_bytes(site_dir: Path, rel_path: str) -> bytes | Diagnostic:
     """The file's bytes, or why not: never blocks (FIFOs), never leaves the site."""
     path = site_dir / rel_path
 

@@ -1,6 +1,6 @@
 """Front matter parsing: text → located YAML values, without YAML's surprises.
 
-We compose the YAML node tree with libyaml (fast, safe: no Python tags are ever
+We read libyaml's event stream (fast, safe: no Python tags are ever
 constructed) and build values ourselves, because we need three things PyYAML's
 loaders do not give:
 
@@ -110,109 +110,146 @@ class _LineIndex:
         return bisect.bisect_left(self.breaks, index)
 
 
-class _Builder:
-    """Turns a composed node tree into YamlMap/YamlList/scalars."""
+@dataclass
+class _Open:
+    """A mapping or list whose end event has not come yet."""
 
-    def __init__(self, line_offset: int, text: str = ""):
+    value: YamlMap | YamlList
+    line: int
+    key: str | None = None  # a mapping's key whose value is still to come
+    key_line: int = 0
+
+
+class _Builder:
+    """Builds YamlMap/YamlList/scalars from libyaml's event stream in one flat pass.
+
+    Events, not PyYAML's composed node tree: its composer recurses once per level
+    in C, so `- - - ...` or `? ? ? ...` 50,000 deep on one line segfaults the
+    interpreter, while a loop over events cannot (and reads the text once). A
+    problem found while building is kept until the stream ends, so that a syntax
+    error or too deep a nesting anywhere in the text is reported first, as the
+    author must fix those before anything else makes sense."""
+
+    def __init__(self, line_offset: int, text: str):
         self.offset = line_offset
         self.lines = _LineIndex(text)
-        self.seen: set[int] = set()
+        self.open: list[_Open] = []
+        self.depth = 0
+        self.root: object = None
+        self.problem: _YamlProblem | None = None
 
-    def line(self, node: yaml.Node) -> int:
-        return self.lines.line(node.start_mark) + self.offset
+    def line(self, event: yaml.Event) -> int:
+        return self.lines.line(event.start_mark) + self.offset
 
-    def check(self, node: yaml.Node, line: int | None = None) -> None:
-        """Refuse aliases (shared nodes) and explicit tags, before any use of the node."""
-        if id(node) in self.seen:
-            raise _YamlProblem(
-                line or self.line(node),
-                "OKR007",
-                "anchors and aliases (&, *) are not allowed; repeat the value",
-            )
-        self.seen.add(id(node))
-        if node.tag not in _ALLOWED_TAGS:
-            raise _YamlProblem(
-                self.line(node), "OKR007", f"YAML tag {node.tag!r} is not allowed; remove it"
-            )
-
-    def build(self, node: yaml.Node, depth: int = 0) -> object:
-        self.check(node)
-        if depth > MAX_DEPTH:
-            raise _YamlProblem(self.line(node), "OKR008", f"nested deeper than {MAX_DEPTH} levels")
-        if isinstance(node, yaml.MappingNode):
-            return self.build_map(node, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return self.build_list(node, depth)
-        return self.scalar(node)[0]  # type: ignore[arg-type]
-
-    def scalar(self, node: yaml.ScalarNode) -> tuple[object, str | None]:
-        if node.style in ("", None):  # plain: resolve by the core schema
-            return resolve_plain(node.value), node.value
-        return node.value, None
-
-    def build_map(self, node: yaml.MappingNode, depth: int) -> YamlMap:
-        result = YamlMap()
-        result.line, result.key_lines, result.raw = self.line(node), {}, {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise _YamlProblem(self.line(key_node), "OKR005", "a key must be plain text")
-            key = key_node.value
-            if key in result:
-                raise _YamlProblem(
-                    self.line(key_node),
-                    "OKR006",
-                    f"duplicate key {key!r} (first on line {result.key_lines[key]}); keep one",
-                )
-            self.check(key_node)
-            if isinstance(value_node, yaml.ScalarNode):
-                self.check(value_node, self.line(key_node))
-                value, raw = self.scalar(value_node)
-                if raw is not None:
-                    result.raw[key] = raw
-            else:
-                if id(value_node) in self.seen:
-                    self.check(value_node, self.line(key_node))
-                value = self.build(value_node, depth + 1)
-            result[key] = value
-            result.key_lines[key] = self.line(key_node)
-        return result
-
-    def build_list(self, node: yaml.SequenceNode, depth: int) -> YamlList:
-        result = YamlList()
-        result.line, result.item_lines, result.raw = self.line(node), [], []
-        for item in node.value:
-            if isinstance(item, yaml.ScalarNode):
-                self.check(item)
-                value, raw = self.scalar(item)
-            else:
-                value, raw = self.build(item, depth + 1), None
-            result.append(value)
-            result.item_lines.append(self.line(item))
-            result.raw.append(raw)
-        return result
-
-
-def _event_depth(text: str) -> int | None:
-    """The 0-based line where collections nest deeper than MAX_DEPTH, else None.
-
-    libyaml's parser is a state machine, but PyYAML's composer recurses once per
-    level in C: `- - - - ...` or `? ? ? ...` 50,000 deep on one line segfaults the
-    interpreter. So we walk the event stream (flat, no recursion) first."""
-    loader = _Loader(text)
-    depth = 0
-    try:
+    def run(self, loader: yaml.CSafeLoader) -> object:
+        """The document's value; raises _YamlProblem, or yaml.YAMLError for bad syntax."""
+        documents = 0
         while (event := loader.get_event()) is not None:
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return _LineIndex(text).line(event.start_mark)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-            elif isinstance(event, yaml.StreamEndEvent):
+            if isinstance(event, yaml.StreamEndEvent):
                 break
-    finally:
-        loader.dispose()
-    return None
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents == 2:  # outranks any problem found inside the first one
+                    self.problem = None
+                    self.refuse(
+                        self.line(event),
+                        "OKR004",
+                        "a second YAML document starts here; front matter is one document",
+                    )
+            elif isinstance(event, yaml.CollectionStartEvent):
+                self.depth += 1
+                if self.depth > MAX_DEPTH:
+                    raise _YamlProblem(
+                        self.line(event),
+                        "OKR008",
+                        f"front matter nested deeper than {MAX_DEPTH} levels",
+                    )
+                self.start(event)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                self.depth -= 1
+                if self.problem is None:
+                    done = self.open.pop()
+                    self.add(done.value, None, done.line)
+            elif isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
+                self.node(event)
+        if self.problem is not None:
+            raise self.problem
+        return self.root
+
+    def refuse(self, line: int, code: str, message: str) -> None:
+        """Keep the first problem; stop building (the stream is still read to its end)."""
+        if self.problem is None:
+            self.problem = _YamlProblem(line, code, message)
+
+    def start(self, event: yaml.CollectionStartEvent) -> None:
+        if self.problem is not None:
+            return
+        line = self.line(event)
+        top = self.open[-1] if self.open else None
+        if top is not None and isinstance(top.value, YamlMap) and top.key is None:
+            self.refuse(line, "OKR005", "a key must be plain text")
+            return
+        if not self.allowed(event):
+            return
+        value: YamlMap | YamlList
+        if isinstance(event, yaml.MappingStartEvent):
+            value = YamlMap()
+            value.line, value.key_lines, value.raw = line, {}, {}
+        else:
+            value = YamlList()
+            value.line, value.item_lines, value.raw = line, [], []
+        self.open.append(_Open(value, line))
+
+    def node(self, event: yaml.ScalarEvent | yaml.AliasEvent) -> None:
+        if self.problem is not None:
+            return
+        top = self.open[-1] if self.open else None
+        if isinstance(event, yaml.AliasEvent):
+            line = top.key_line if top is not None and top.key is not None else self.line(event)
+            self.refuse(
+                line, "OKR007", "anchors and aliases (&, *) are not allowed; repeat the value"
+            )
+        elif top is not None and isinstance(top.value, YamlMap) and top.key is None:
+            self.key(top, event)
+        elif not self.allowed(event):
+            return
+        elif event.style in ("", None):  # plain: resolve by the core schema
+            self.add(resolve_plain(event.value), event.value, self.line(event))
+        else:
+            self.add(event.value, None, self.line(event))
+
+    def allowed(self, event: yaml.ScalarEvent | yaml.CollectionStartEvent) -> bool:
+        if event.tag in (None, "!") or event.tag in _ALLOWED_TAGS:
+            return True
+        self.refuse(self.line(event), "OKR007", f"YAML tag {event.tag!r} is not allowed; remove it")
+        return False
+
+    def key(self, mapping: _Open, event: yaml.ScalarEvent) -> None:
+        key, line = event.value, self.line(event)
+        if key in mapping.value:
+            first = mapping.value.key_lines[key]
+            self.refuse(line, "OKR006", f"duplicate key {key!r} (first on line {first}); keep one")
+        elif self.allowed(event):
+            mapping.key, mapping.key_line = key, line
+
+    def add(self, value: object, raw: str | None, line: int) -> None:
+        """Put a finished value where it belongs: the root, a mapping's key or a list."""
+        if not self.open:
+            self.root = value
+            return
+        top = self.open[-1]
+        if isinstance(top.value, YamlMap):
+            key = top.key
+            assert key is not None  # a value comes after its key (the parser sees to it)
+            top.value[key] = value
+            top.value.key_lines[key] = top.key_line
+            if raw is not None:
+                top.value.raw[key] = raw
+            top.key = None
+        else:
+            top.value.append(value)
+            top.value.item_lines.append(line)
+            top.value.raw.append(raw)
 
 
 def load_yaml(text: str, path: str, first_line: int) -> tuple[object, list[Diagnostic]]:
@@ -226,16 +263,12 @@ def load_yaml(text: str, path: str, first_line: int) -> tuple[object, list[Diagn
                 f"front matter is larger than {MAX_FRONT_MATTER_BYTES // 1024} KB; split the file",
             )
         ]
+    loader = None
     try:
-        too_deep = _event_depth(text)
-        if too_deep is not None:
-            message = f"front matter nested deeper than {MAX_DEPTH} levels"
-            return None, [Diagnostic(path, first_line + too_deep, "OKR008", message)]
         loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
+        return _Builder(first_line, text).run(loader), []
+    except _YamlProblem as problem:
+        return None, [Diagnostic(path, problem.line, problem.code, problem.message)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = _LineIndex(text).line(mark) if mark else 0
@@ -254,12 +287,9 @@ def load_yaml(text: str, path: str, first_line: int) -> tuple[object, list[Diagn
     except yaml.YAMLError as exc:
         problem = " ".join(str(exc).split())  # one line, always
         return None, [Diagnostic(path, first_line, "OKR004", f"YAML error: {problem}")]
-    if node is None:
-        return None, []
-    try:
-        return _Builder(first_line, text).build(node), []
-    except _YamlProblem as problem:
-        return None, [Diagnostic(path, problem.line, problem.code, problem.message)]
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def split_front_matter(text: str, path: str) -> FrontMatter:

@@ -48,8 +48,10 @@ FRONT_MATTER_CASES = {
         "OKR008",
         36,
     ),
-    "billion-laughs": (billion_laughs(), "OKR007", 5),
+    "billion-laughs": (billion_laughs(), "OKR007", 6),  # the first alias, not its anchor
     "self-reference": ("name: Ops\nparent: company\nmembers: &m [*m]", "OKR007", 4),
+    "undefined-alias": ("name: Ops\nparent: company\nlead: *nobody", "OKR007", 4),
+    "second-document": ("name: Ops\nparent: company\n--- !!map\nlead: x", "OKR004", 4),
     "20000-anchors": ("name: Ops\nparent: company\nlead: " + "&x " * 20_000 + "y", "OKR004", 4),
     "300kb-front-matter": ("name: Ops\nparent: company\nlead: " + "x" * 300_000, "OKR008", 2),
     "5000-unknown-keys": (
