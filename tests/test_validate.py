@@ -290,6 +290,20 @@ def test_python_tags_are_refused(tmp_path):
     assert "OKR007" in error
 
 
+def test_an_alias_is_reported_on_its_own_line(tmp_path):
+    """Not on its anchor's line: the alias is what the author must replace."""
+    front = "---\nname: Sales\nparent: company\nmembers:\n  - &lead Ana\n  - Bo\n  - *lead\n---\n"
+    error = only_error(tmp_path, {"content/teams/sales.md": front})
+    assert error.startswith("content/teams/sales.md:7: OKR007 anchors and aliases"), error
+
+
+def test_an_anchor_without_alias_is_harmless(tmp_path):
+    """Front matter is built from libyaml's events: an anchor no alias uses (even
+    one defined twice, which YAML 1.2 allows) changes nothing."""
+    front = "---\nname: &n Sales\nparent: &n company\n---\n"
+    assert messages(tmp_path, {"content/teams/sales.md": front}) == []
+
+
 def test_alignment_loop_of_three_with_a_tail(tmp_path):
     """Each member of a loop reports it; an objective that only leads into a loop, and
     one whose chain ends, do not."""
