@@ -115,7 +115,6 @@ class _Open:
     """A mapping or list whose end event has not come yet."""
 
     value: YamlMap | YamlList
-    line: int
     key: str | None = None  # a mapping's key whose value is still to come
     key_line: int = 0
 
@@ -169,7 +168,7 @@ class _Builder:
                 self.depth -= 1
                 if self.problem is None:
                     done = self.open.pop()
-                    self.add(done.value, None, done.line)
+                    self.add(done.value, None, done.value.line)
             elif isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
                 self.node(event)
         if self.problem is not None:
@@ -198,7 +197,7 @@ class _Builder:
         else:
             value = YamlList()
             value.line, value.item_lines, value.raw = line, [], []
-        self.open.append(_Open(value, line))
+        self.open.append(_Open(value))
 
     def node(self, event: yaml.ScalarEvent | yaml.AliasEvent) -> None:
         if self.problem is not None:
