@@ -33,7 +33,7 @@ from pathlib import Path
 
 from okrsite import __version__
 from okrsite.diagnostics import Diagnostic
-from okrsite.load import SourceFile, read_bytes, read_file
+from okrsite.load import SourceFile, content_digest, read_bytes, read_file
 from okrsite.markup import MarkdownRenderer
 from okrsite.model import CheckIn, Team, TeamOKRs
 from okrsite.parse import YamlMap
@@ -92,7 +92,7 @@ def read_record(
     """Read, parse and check one file (or reuse `previous` if its bytes are the same)."""
     sig = signature(site_dir, rel_path)
     data = read_bytes(site_dir, rel_path)
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest() if isinstance(data, bytes) else ""
+    digest = content_digest(data) if isinstance(data, bytes) else ""
     if previous is not None and digest and previous.digest == digest:
         return replace(previous, signature=sig)
     source, problems = read_file(site_dir, rel_path, data)

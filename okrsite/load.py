@@ -134,13 +134,19 @@ def read_file(
         return None, [
             Diagnostic(rel_path, front.body_line + line, "OKR008", f"Markdown body {why}")
         ]
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    digest = content_digest(data)
     return (
         SourceFile(
             rel_path, kind, team, cycle, stem, front.data, front.body, front.body_line, digest
         ),
         [],
     )
+
+
+def content_digest(data: bytes) -> str:
+    """The digest a source file is known by: okrsite/cache.py reuses a file's
+    record when its bytes give the digest the record was made with."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _standard_cycle_like(value: str) -> bool:
