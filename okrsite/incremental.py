@@ -92,12 +92,13 @@ from okrsite.gitinfo import NO_GIT, GitData, GitError, GitOptions, git_data
 from okrsite.lint import lint
 from okrsite.load import CONTENT_DIR, SourceFile, classify, discover
 from okrsite.markup import MarkdownRenderer
-from okrsite.model import Cycle, Model, SiteConfig, Team, changed_positions
+from okrsite.model import CheckIn, Cycle, Model, SiteConfig, Team, Update, changed_positions
 from okrsite.render import (
     OutputFile,
     PageSpec,
     SiteRenderer,
     ThemeError,
+    kr_key,
     page_specs,
     theme_dirs,
 )
@@ -141,12 +142,14 @@ class Shape:
     teams: dict[str, Team]
     cycles: dict[str, Cycle]
     slugs: dict[str, str]  # person name -> page slug
+    # the model's (validate makes a new dict each build): what a check-in said before
+    checkins: dict[tuple[str, str], tuple[CheckIn, ...]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, renderer: SiteRenderer) -> Shape:
-        teams = {tid: _without_body(t) for tid, t in renderer.model.teams.items()}
-        slugs = {name: p.slug for name, p in renderer.people.items()}
-        return cls(teams, dict(renderer.model.cycles), slugs)
+    def of(cls, model: Model, people: dict[str, views.Person]) -> Shape:
+        teams = {tid: _without_body(t) for tid, t in model.teams.items()}
+        slugs = {name: p.slug for name, p in people.items()}
+        return cls(teams, dict(model.cycles), slugs, model.checkins)
 
 
 def _without_body(team: Team) -> tuple:
@@ -296,11 +299,14 @@ def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | No
     None when every page may be affected.
 
     A check-in or OKR file of team T in cycle C affects T's numbers and those of
-    every team above it (subtree progress), the cycle, T's check-in list, and
-    anything site-wide ("*"), and the file itself ("file:P"); an OKR file also
-    changes the titles of cycle C. A
-    team file whose charter only changed affects T's pages; any other team change,
-    a new or removed cycle, or a person's page moving, affects everything.
+    every team above it (subtree progress), the cycle, T's check-ins, anything
+    site-wide ("*"), and the file itself ("file:P"). A check-in also affects the
+    key results whose updates in it differ from before ("kr:C/T/K") and, if it
+    came, went, or changed its date or author, the list of T's check-ins
+    ("dates:C/T"). An OKR file also changes the titles of cycle C and all that
+    T's file says ("okrs:C/T"). A team file whose charter only changed affects
+    T's pages; any other team change, a new or removed cycle, or a person's page
+    moving, affects everything.
     """
     if old.cycles != new.cycles:
         return None
@@ -322,10 +328,35 @@ def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | No
             continue
         keys.update({f"cycle:{cycle}", f"checkins:{cycle}/{team}", f"own:{cycle}/{team}"})
         if kind == "okrs":
-            keys.add(f"titles:{cycle}")
+            keys.update({f"titles:{cycle}", f"okrs:{cycle}/{team}"})
+        else:
+            before = _checkin_at(old.checkins, cycle, team, path)
+            keys |= _checkin_keys(cycle, team, before, _checkin_at(new.checkins, cycle, team, path))
         for t in {*_chain(old.teams, team), *_chain(new.teams, team), team}:
             keys.update({f"team:{cycle}/{t}", f"team:*/{t}"})
     return keys
+
+
+def _checkin_at(
+    checkins: dict[tuple[str, str], tuple[CheckIn, ...]], cycle: str, team: str, path: str
+) -> CheckIn | None:
+    return next((c for c in checkins.get((cycle, team), ()) if c.source.path == path), None)
+
+
+def _checkin_keys(cycle: str, team: str, old: CheckIn | None, new: CheckIn | None) -> set[str]:
+    """The keys of the key results whose updates differ between two versions of a
+    check-in (None: absent), and "dates:C/T" when its place in the list changed."""
+    krs = {u.key_result for c in (old, new) if c is not None for u in c.updates}
+    if old is None or new is None or (old.date, old.author) != (new.date, new.author):
+        keys = {f"dates:{cycle}/{team}"}
+    else:
+        keys = set()
+        krs = {k for k in krs if _updates_of(old, k) != _updates_of(new, k)}
+    return keys | {kr_key(cycle, team, k) for k in krs}
+
+
+def _updates_of(checkin: CheckIn, kr_id: str) -> list[Update]:
+    return [u for u in checkin.updates if u.key_result == kr_id]
 
 
 def digest(data: bytes) -> str:
@@ -601,7 +632,7 @@ class Builder:
         self._env = renderer.env
         renderer.markdown.memo = self._memo
         specs = page_specs(model, renderer.current, renderer.people, self._memos.pages)
-        shape = Shape.of(renderer)
+        shape = Shape.of(model, renderer.people)
         by_path: dict[str, list[Diagnostic]] = {}
         for d in diagnostics:
             by_path.setdefault(d.path, []).append(d)

@@ -58,13 +58,18 @@ class PageSpec:
       "team:C/T"       team T's numbers in cycle C (its OKRs, check-ins, teams below)
       "own:C/T"        team T's own OKRs and check-ins in C (not the teams below)
       "team:*/T"       team T's numbers in any cycle
-      "checkins:C/T"   the list of T's check-ins in C (prev/next links)
+      "checkins:C/T"   any of T's check-ins in C (their entries in timelines and feeds)
+      "okrs:C/T"       T's OKR file of C (its objectives and key results as written)
+      "kr:C/T/K"       key result K's updates, and so its numbers (`kr_key`)
+      "dates:C/T"      which check-ins T has in C, their dates and authors (prev/next links)
       "file:P"         the content file P itself (a check-in's entry in a timeline)
       "titles:C"       ids, titles, owners and alignment of objectives and KRs in C
                        (any OKR file of C, never a check-in): pages naming other teams' goals
       "cycles"         the list of cycles (ids, dates): the cycle switcher on every page
     Team names, leads and parents (content/teams/) show on pages of other teams,
     people pages and the search index: a change to a team file is a "*" change.
+    Pages of one objective, key result, check-in or person name the finest keys,
+    so that a check-in that moves one key result re-renders that one's pages only.
     tests/test_site_pages.py re-renders after edits and checks these keys.
     """
 
@@ -201,13 +206,22 @@ def _site_pages(model: Model, current: str | None) -> list[PageSpec]:
     ]
 
 
+def kr_key(cycle_id: str, team_id: str, kr_id: str) -> str:
+    """The dependency key of a key result's updates (and so of its numbers)."""
+    return f"kr:{cycle_id}/{team_id}/{kr_id}"
+
+
 def _person_page(person: views.Person) -> list[PageSpec]:
     # What a person owns can change in any file (owners default to leads): the
-    # page shows the numbers of what they own and the check-ins they wrote. A
-    # rebuild re-renders it by its old and its new deps, so gaining or losing an
-    # item is seen; a team file's lead change re-renders everything anyway.
-    deps = {f"own:{c}/{t}" for c, t, *_ in person.objectives + person.key_results}
-    deps |= {f"checkins:{ch.cycle}/{ch.team}" for ch in person.checkins}
+    # page shows the numbers of what they own and the list of check-ins they
+    # wrote (dates and teams). A rebuild re-renders it by its old and its new
+    # deps, so gaining or losing an item is seen; a team file's lead change
+    # re-renders everything anyway.
+    deps = {f"okrs:{c}/{t}" for c, t, *_ in person.objectives + person.key_results}
+    for c, t, objective in person.objectives:
+        deps.update(kr_key(c, t, kr.id) for kr in objective.key_results)
+    deps.update(kr_key(c, t, kr.id) for c, t, _, kr in person.key_results)
+    deps |= {f"dates:{ch.cycle}/{ch.team}" for ch in person.checkins}
     return [_page(urls.person_page(person.slug), "person.html", {"name": person.name}, deps)]
 
 
@@ -239,11 +253,9 @@ def _cycle_pages(cycle_id: str) -> list[PageSpec]:
 
 
 def _okr_pages(cycle_id: str, team_id: str, file: TeamOKRs) -> list[PageSpec]:
-    own = f"own:{cycle_id}/{team_id}"
+    okrs = f"okrs:{cycle_id}/{team_id}"
     titles = f"titles:{cycle_id}"
     checkins = f"checkins:{cycle_id}/{team_id}"
-    objective_deps = _html_deps(own, titles)  # its own numbers only: not the teams below
-    key_result_deps = _html_deps(own, checkins)
     pages = [
         _page(
             urls.team_cycle_page(cycle_id, team_id),
@@ -255,22 +267,25 @@ def _okr_pages(cycle_id: str, team_id: str, file: TeamOKRs) -> list[PageSpec]:
         )
     ]
     for objective in file.objectives:
+        # An objective shows its key results' numbers (not the teams below it) and
+        # the titles of the objectives it aligns to and those aligned to it.
+        krs = [kr_key(cycle_id, team_id, kr.id) for kr in objective.key_results]
         pages.append(
             _page(
                 urls.objective_page(cycle_id, team_id, objective.id),
                 "objective.html",
                 {"cycle_id": cycle_id, "team_id": team_id, "objective": objective},
-                objective_deps,
+                {okrs, titles, *krs},
             )
         )
-        for kr in objective.key_results:
+        for kr, key in zip(objective.key_results, krs, strict=True):
             context = {"cycle_id": cycle_id, "team_id": team_id, "objective": objective, "kr": kr}
             pages.append(
                 _page(
                     urls.key_result_page(cycle_id, team_id, kr.id),
                     "key_result.html",
                     context,
-                    key_result_deps,
+                    _html_deps(okrs, key),  # its updates, each linking to its check-in
                 )
             )
     return pages
@@ -278,13 +293,13 @@ def _okr_pages(cycle_id: str, team_id: str, file: TeamOKRs) -> list[PageSpec]:
 
 def _checkin_pages(model: Model, key: tuple[str, str]) -> list[PageSpec]:
     cycle_id, team_id = key
-    deps = _html_deps(f"checkins:{cycle_id}/{team_id}", f"titles:{cycle_id}")  # names its KRs
+    dates, titles = f"dates:{cycle_id}/{team_id}", f"titles:{cycle_id}"  # prev/next; its KRs
     return [
         _page(
             urls.checkin_page(cycle_id, team_id, checkin.date),
             "checkin.html",
             {"cycle_id": cycle_id, "team_id": team_id, "checkin": checkin},
-            deps,
+            _html_deps(f"file:{checkin.source.path}", dates, titles),
         )
         for checkin in model.checkins[key]
     ]

@@ -8,6 +8,7 @@ equality with a cold build is tests/test_perf_equivalence.py's job.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import gc
 import os
 import pickle
@@ -19,7 +20,7 @@ import pytest
 from okrsite.cache import DiskCache, _owned, load_sources
 from okrsite.incremental import Builder, Shape, affected_keys
 from okrsite.load import SourceFile, discover
-from okrsite.model import CheckIn, Cycle, KeyResult, Objective, Source, Team, TeamOKRs
+from okrsite.model import CheckIn, Cycle, KeyResult, Objective, Source, Team, TeamOKRs, Update
 from okrsite.pickling import pickled_by_fields
 from tests.sites import TODAY, make_site
 
@@ -106,11 +107,42 @@ def test_checkin_keys_reach_every_team_above() -> None:
     assert "titles:2026-Q4" not in keys  # a check-in never changes titles
 
 
+def _checkin(author: str, **values: float) -> CheckIn:
+    updates = tuple(Update(kr, value=v) for kr, v in values.items())
+    path = "content/cycles/2026-Q4/sales/2026-11-12.md"
+    return CheckIn("sales", "2026-Q4", dt.date(2026, 11, 12), author, updates, "", Source(path))
+
+
+def _with(tree: Shape, *checkins: CheckIn) -> Shape:
+    return Shape(tree.teams, tree.cycles, {}, {("2026-Q4", "sales"): checkins})
+
+
+def test_checkin_keys_name_the_key_results_it_moved() -> None:
+    """A check-in edited in place affects the key results whose updates differ; one
+    that comes, goes or changes author also affects the list of the team's check-ins."""
+    tree = shape(company=None, sales="company")
+    path = ["content/cycles/2026-Q4/sales/2026-11-12.md"]
+    before = _with(tree, _checkin("Ana", deals=1, pipeline=5))
+
+    def extra(after: Shape, old: Shape = before) -> set[str]:
+        keys = affected_keys(path, old, after)
+        assert keys is not None
+        return {k for k in keys if k.startswith(("kr:", "dates:"))}
+
+    assert extra(_with(tree, _checkin("Ana", deals=2, pipeline=5))) == {"kr:2026-Q4/sales/deals"}
+    assert extra(_with(tree, _checkin("Ana", deals=1, pipeline=5))) == set()
+    assert extra(_with(tree, _checkin("Ana", deals=1))) == {"kr:2026-Q4/sales/pipeline"}
+    everything = {"dates:2026-Q4/sales", "kr:2026-Q4/sales/deals", "kr:2026-Q4/sales/pipeline"}
+    assert extra(_with(tree, _checkin("Bo", deals=1, pipeline=5))) == everything
+    assert extra(_with(tree)) == everything  # deleted
+    assert extra(before, old=_with(tree)) == everything  # new
+
+
 def test_okr_file_changes_titles_and_old_and_new_parents() -> None:
     old = shape(company=None, sales="company", product="company", x="sales")
     new = shape(company=None, sales="company", product="company", x="product")
     keys = affected_keys(["content/cycles/2026-Q4/x.md"], old, new)
-    assert keys is not None and "titles:2026-Q4" in keys
+    assert keys is not None and {"titles:2026-Q4", "okrs:2026-Q4/x"} <= keys
     assert {"team:2026-Q4/sales", "team:2026-Q4/product", "team:2026-Q4/company"} <= keys
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import pickle
+import re
 import shutil
 import sys
 import textwrap
@@ -161,7 +162,16 @@ def test_today_change_renders_everything(gen_site: Path, tmp_path: Path) -> None
 
 # --- in-process rebuilds (the serve path) ----------------------------------------------
 
-CHANGES = ["edit-checkin", "add-checkin", "delete-checkin", "edit-okrs", "team-body", "team-name"]
+CHANGES = [
+    "edit-checkin",
+    "checkin-author",
+    "checkin-drops-update",
+    "add-checkin",
+    "delete-checkin",
+    "edit-okrs",
+    "team-body",
+    "team-name",
+]
 
 
 @pytest.mark.parametrize("change", CHANGES)
@@ -174,6 +184,16 @@ def test_rebuild_matches_cold_build(change: str, gen_site: Path, tmp_path: Path)
     team = checkin.parent.name
     if change == "edit-checkin":
         edit_checkin(checkin)
+        touched = [checkin]
+    elif change == "checkin-author":  # a new person, and one check-in less for another
+        text = checkin.read_text(encoding="utf-8")
+        checkin.write_text(re.sub(r"author: .*", 'author: "Zed Newcomer"', text, count=1))
+        touched = [checkin]
+    elif change == "checkin-drops-update":  # its key result's latest value is an older one
+        text = checkin.read_text(encoding="utf-8")
+        first = re.search(r"\n  [a-z0-9-]+: \{.*\}", text)
+        assert first and text.count("\n  ") > 1
+        checkin.write_text(text.replace(first.group(0), "", 1), encoding="utf-8")
         touched = [checkin]
     elif change == "add-checkin":
         day = (dt.date.fromisoformat(checkin.stem) - dt.timedelta(days=1)).isoformat()
@@ -205,8 +225,11 @@ def test_rebuild_matches_cold_build(change: str, gen_site: Path, tmp_path: Path)
     assert report.ok, [str(d) for d in report.diagnostics if d.is_error]
     assert tree(out) == reference(gen_site, tmp_path / "ref", GENERATED_TODAY)
     assert [str(d) for d in report.diagnostics] == diagnostics(gen_site, GENERATED_TODAY)
-    if change in ("edit-checkin", "add-checkin", "delete-checkin", "team-body"):
+    if change not in ("edit-okrs", "team-name"):
         assert not report.full and report.rendered < full.rendered / 2
+    if change == "edit-checkin":  # one update changed: one key result's page, one check-in's
+        assert len([p for p in report.rendered_paths if "/key-results/" in p]) == 1
+        assert len([p for p in report.rendered_paths if "/checkins/20" in p]) == 1
     # only files whose bytes changed are written (or deleted, for a page gone)
     assert report.written and len(report.written) <= report.pages
     assert all((out / p).exists() or change == "delete-checkin" for p in report.written)

@@ -12,6 +12,7 @@ import pytest
 
 from okrsite import views
 from okrsite.build import build_site, check_site
+from okrsite.incremental import Shape, affected_keys
 from okrsite.render import page_specs, render_site
 from okrsite.rollup import current_cycle
 from tests.sites import TODAY, make_site
@@ -307,24 +308,13 @@ def test_people_whose_names_slug_alike_get_distinct_pages(tmp_path):
 # --------------------------------------------------------------------------- deps
 
 
-def _keys_of_change(model, rel_path: str) -> set[str]:
-    """What a change to one content file can affect (PageSpec's key contract)."""
-    parts = Path(rel_path).parts  # content/cycles/C/T.md or content/cycles/C/T/D.md
-    cycle = parts[2]
-    team = parts[3].removesuffix(".md")
-    keys = {f"cycle:{cycle}", f"own:{cycle}/{team}"}  # own: the team's own numbers
-    keys |= {f"titles:{cycle}"} if len(parts) == 4 else {f"checkins:{cycle}/{team}"}
-    while team is not None:  # a team's numbers roll up into every team above it
-        keys |= {f"team:{cycle}/{team}", f"team:*/{team}"}
-        team = model.teams[team].parent
-    return keys
-
-
-def _render(site: Path) -> tuple[dict[str, bytes], dict]:
+def _render(site: Path) -> tuple[dict[str, bytes], dict, Shape]:
     checked = check_site(site, TODAY)
+    assert not [d for d in checked.diagnostics if d.is_error]
     files = render_site(checked.model, checked.rollups, site, checked.diagnostics)
     specs = page_specs(checked.model, current_cycle(checked.model, TODAY))
-    return {f.path: f.content for f in files}, {s.path: s for s in specs}, checked.model
+    shape = Shape.of(checked.model, views.people(checked.model))
+    return {f.path: f.content for f in files}, {s.path: s for s in specs}, shape
 
 
 CHANGES = {
@@ -348,6 +338,28 @@ CHANGES = {
         "content/cycles/2026-Q4/emea.md",
         lambda t: t.replace("Signed DACH deals", "DACH deals signed"),
     ),
+    "a check-in's note": (
+        "content/cycles/2026-Q4/emea/2026-11-12.md",
+        lambda t: t.replace("confidence: 0.4}", "confidence: 0.4, note: Signed}"),
+    ),
+    "an update added to a check-in": (
+        "content/cycles/2026-Q4/emea/2026-11-12.md",
+        lambda t: t.replace("updates:\n", "updates:\n  dach-pipeline: {value: 50000}\n"),
+    ),
+    "an update taken out of a check-in": (
+        "content/cycles/2026-Q4/emea/2026-11-12.md",
+        lambda t: t.replace(
+            "  dach-deals: {value: 1, confidence: 0.4}\n", "  dach-pipeline: {value: 9}\n"
+        ),
+    ),
+    "a check-in's author": (
+        "content/cycles/2026-Q4/emea/2026-11-12.md",
+        lambda t: t.replace("author: José Núñez", "author: Mia Chen"),
+    ),
+    "a check-in's narrative": (
+        "content/cycles/2026-Q4/emea/2026-11-12.md",
+        lambda t: t.replace("First DACH deal signed.", "First DACH deal signed, in Munich."),
+    ),
 }
 
 
@@ -355,12 +367,15 @@ CHANGES = {
 def test_pages_that_change_declare_it_in_their_deps(tmp_path, change):
     """Re-render after one edit: every output that differs must depend on the edit."""
     site = make_site(tmp_path / "site", RICH)
-    before, before_specs, model = _render(site)
+    before, before_specs, old_shape = _render(site)
     rel_path, edit = CHANGES[change]
     path = site / rel_path
-    path.write_text(edit(path.read_text() if path.exists() else ""), encoding="utf-8")
-    after, after_specs, model = _render(site)
-    keys = _keys_of_change(model, rel_path) | {"*"}
+    text = path.read_text() if path.exists() else ""
+    assert edit(text) != text
+    path.write_text(edit(text), encoding="utf-8")
+    after, after_specs, new_shape = _render(site)
+    keys = affected_keys([rel_path], old_shape, new_shape)  # what the preview re-renders
+    assert keys is not None and "*" in keys
     changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
     assert changed
     static = {p for p in changed if p.startswith("assets/")}
