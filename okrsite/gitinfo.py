@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from okrsite.model import changed_positions
+from okrsite.views import person_sources
 
 CONTENT_PATHSPEC = "content"
 RECORD = "\x1e"  # starts each commit in our log format
@@ -316,8 +317,9 @@ def page_sources(context, memo: dict | None = None) -> tuple[list[str], bool]:
 
     Read from the page's template context: a check-in page from its file, a
     team's page in a cycle (and its objective and key result pages) from the
-    team's OKR file, a team's page from the team file; cycle pages from the
-    cycle's files and site-wide pages from every content file.
+    team's OKR file, a team's page from the team file, a person's page from the
+    files that name them; cycle pages from the cycle's files and site-wide pages
+    from every content file.
     """
     model = context.get("model")
     if model is None:
@@ -325,6 +327,9 @@ def page_sources(context, memo: dict | None = None) -> tuple[list[str], bool]:
     checkin = context.get("checkin")
     if checkin is not None and hasattr(checkin, "source"):
         return [checkin.source.path], True
+    person = context.get("people", {}).get(context.get("name"))
+    if person is not None:
+        return person_sources(model, person), False
     cycle_id, team_id = context.get("cycle_id"), context.get("team_id")
     if team_id and cycle_id and (cycle_id, team_id) in model.okrs:
         return [model.okrs[(cycle_id, team_id)].source.path], True

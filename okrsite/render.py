@@ -106,7 +106,7 @@ def page_specs(
         specs.extend(pages)
 
     for person in people.values():
-        add(("person", person.name), (person,), lambda p=person: _person_page(p))
+        add(("person", person.name), (person,), lambda p=person: _person_page(model, p))
     cycles = list(model.cycles)
     for team_id in model.teams:
         add(("team", team_id, *model.cycles), (), lambda t=team_id: _team_pages(t, cycles))
@@ -147,7 +147,7 @@ def _specs_again(
     specs = list(specs)
     for name in persons:
         key = ("person", name)
-        make = functools.partial(_person_page, people[name])
+        make = functools.partial(_person_page, model, people[name])
         if not _splice(specs, slices[key], _memoised(memo, key, (people[name],), make)):
             return None
     for group in groups:
@@ -211,17 +211,16 @@ def kr_key(cycle_id: str, team_id: str, kr_id: str) -> str:
     return f"kr:{cycle_id}/{team_id}/{kr_id}"
 
 
-def _person_page(person: views.Person) -> list[PageSpec]:
+def _person_page(model: Model, person: views.Person) -> list[PageSpec]:
     # What a person owns can change in any file (owners default to leads): the
-    # page shows the numbers of what they own and the list of check-ins they
-    # wrote (dates and teams). A rebuild re-renders it by its old and its new
-    # deps, so gaining or losing an item is seen; a team file's lead change
-    # re-renders everything anyway.
-    deps = {f"okrs:{c}/{t}" for c, t, *_ in person.objectives + person.key_results}
+    # page shows the numbers of what they own, and the files that name them
+    # (their check-ins, their OKR files: each one's content and last commit).
+    # A rebuild re-renders it by its old and its new deps, so gaining or losing
+    # an item is seen; a team file's lead change re-renders everything anyway.
+    deps = {f"file:{path}" for path in views.person_sources(model, person)}
     for c, t, objective in person.objectives:
         deps.update(kr_key(c, t, kr.id) for kr in objective.key_results)
     deps.update(kr_key(c, t, kr.id) for c, t, _, kr in person.key_results)
-    deps |= {f"dates:{ch.cycle}/{ch.team}" for ch in person.checkins}
     return [_page(urls.person_page(person.slug), "person.html", {"name": person.name}, deps)]
 
 
@@ -584,6 +583,8 @@ class SiteRenderer:
         """gitinfo.page_sources, computed once for all pages made from many files (a
         site-wide page lists every source: per page, that made builds quadratic)."""
         key = (context.get("cycle_id"), context.get("team_id"), "checkin" in context)
+        if context.get("name") in self.people:  # a person's page: the files naming them
+            return page_sources(context, self._sources_memo)
         if key in self._many_sources:
             return self._many_sources[key]
         found = page_sources(context, self._sources_memo)

@@ -69,6 +69,17 @@ def people(model: Model, memo: dict | None = None) -> dict[str, Person]:
     return found
 
 
+def person_sources(model: Model, person: Person) -> list[str]:
+    """The content files that name a person (an objective without an owner names its
+    team's lead): what their page is made from, for its deps and its "last changed"."""
+    teams = (*person.leads, *person.member_of)
+    paths = [model.teams[t].source.path for t in teams if t in model.teams]
+    paths += [o.source.path for _, _, o in person.objectives]
+    paths += [kr.source.path for *_, kr in person.key_results]
+    paths += [c.source.path for c in person.checkins]
+    return list(dict.fromkeys(paths))
+
+
 def _people_again(model: Model, kept: tuple[Model, dict[str, Person]]) -> dict[str, Person] | None:
     """`people(model)` from the last result, or None if more than check-ins changed or
     the check-ins changed who is on the list."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import textwrap
 from pathlib import Path
@@ -210,6 +211,24 @@ def test_last_changes_come_from_one_git_log_pass(tmp_path, monkeypatch, capsys):
             f'class="edit-this" href="https://git.example.com/acme/okrs/-/edit/main/{source}"'
             in (html(out, page))
         )
+
+
+def test_a_build_after_a_commit_equals_a_fresh_build(tmp_path, capsys):
+    """A commit changes the "last changed" line of the pages made from its files,
+    and no other: a person's page shows the latest change among the files that
+    name them, and the build after the commit re-renders it like a fresh one."""
+    repo = site_repo(tmp_path)
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    assert build(capsys, repo.site, out)[0] == 0
+    repo.edit("content/cycles/2026-Q4/sales/2026-11-07.md", "value: 320000", "value: 330000")
+    repo.commit("Sales check-in fix", "2026-11-08", "Lee Chen")
+    assert build(capsys, repo.site, out)[0] == 0
+    shutil.rmtree(repo.site / ".okrsite-cache")
+    assert build(capsys, repo.site, fresh)[0] == 0
+    assert tree(out) == tree(fresh)
+    assert "8 Nov 2026</time> by Lee Chen" in html(out, "people/dana-ruiz/index.html")
+    assert "by Ada Lovelace" in html(out, "people/ada-lovelace/index.html")  # not named there
+    assert "8 Nov 2026</time> by Lee Chen" in html(out, "index.html")  # made from every file
 
 
 def test_outside_git_the_date_is_left_out_and_builds_are_reproducible(tmp_path, capsys):
