@@ -92,13 +92,23 @@ from okrsite.gitinfo import NO_GIT, GitData, GitError, GitOptions, git_data
 from okrsite.lint import lint
 from okrsite.load import CONTENT_DIR, SourceFile, classify, discover
 from okrsite.markup import MarkdownRenderer
-from okrsite.model import CheckIn, Cycle, Model, SiteConfig, Team, Update, changed_positions
+from okrsite.model import (
+    CheckIn,
+    Cycle,
+    Model,
+    SiteConfig,
+    Team,
+    TeamOKRs,
+    Update,
+    changed_positions,
+)
 from okrsite.render import (
     OutputFile,
     PageSpec,
     SiteRenderer,
     ThemeError,
     kr_key,
+    objective_key,
     page_specs,
     theme_dirs,
 )
@@ -142,14 +152,15 @@ class Shape:
     teams: dict[str, Team]
     cycles: dict[str, Cycle]
     slugs: dict[str, str]  # person name -> page slug
-    # the model's (validate makes a new dict each build): what a check-in said before
+    # the model's (validate makes new dicts each build): what a check-in said before
     checkins: dict[tuple[str, str], tuple[CheckIn, ...]] = field(default_factory=dict)
+    okrs: dict[tuple[str, str], TeamOKRs] = field(default_factory=dict)
 
     @classmethod
     def of(cls, model: Model, people: dict[str, views.Person]) -> Shape:
         teams = {tid: _without_body(t) for tid, t in model.teams.items()}
         slugs = {name: p.slug for name, p in people.items()}
-        return cls(teams, dict(model.cycles), slugs, model.checkins)
+        return cls(teams, dict(model.cycles), slugs, model.checkins, model.okrs)
 
 
 def _without_body(team: Team) -> tuple:
@@ -301,9 +312,9 @@ def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | No
     A check-in or OKR file of team T in cycle C affects T's numbers and those of
     every team above it (subtree progress), the cycle, T's check-ins, anything
     site-wide ("*"), and the file itself ("file:P"). A check-in also affects the
-    key results whose updates in it differ from before ("kr:C/T/K") and, if it
-    came, went, or changed its date or author, the list of T's check-ins
-    ("dates:C/T"). An OKR file also changes the titles of cycle C and all that
+    key results whose updates in it differ from before ("kr:C/T/K") and their
+    objectives ("objective:C/T/O") and, if it came, went, or changed its date,
+    the list of T's check-ins ("dates:C/T"). An OKR file also changes the titles of cycle C and all that
     T's file says ("okrs:C/T"). A team file whose charter only changed affects
     T's pages; any other team change, a new or removed cycle, or a person's page
     moving, affects everything.
@@ -331,7 +342,16 @@ def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | No
             keys.update({f"titles:{cycle}", f"okrs:{cycle}/{team}"})
         else:
             before = _checkin_at(old.checkins, cycle, team, path)
-            keys |= _checkin_keys(cycle, team, before, _checkin_at(new.checkins, cycle, team, path))
+            krs = _moved_krs(before, _checkin_at(new.checkins, cycle, team, path))
+            keys |= {kr_key(cycle, team, k) for k in krs}
+            for file in {old.okrs.get((cycle, team)), new.okrs.get((cycle, team))} - {None}:
+                keys |= {
+                    objective_key(cycle, team, o.id)
+                    for o in file.objectives
+                    if any(kr.id in krs for kr in o.key_results)
+                }
+            if _moved_in_list(before, _checkin_at(new.checkins, cycle, team, path)):
+                keys.add(f"dates:{cycle}/{team}")
         for t in {*_chain(old.teams, team), *_chain(new.teams, team), team}:
             keys.update({f"team:{cycle}/{t}", f"team:*/{t}"})
     return keys
@@ -343,16 +363,17 @@ def _checkin_at(
     return next((c for c in checkins.get((cycle, team), ()) if c.source.path == path), None)
 
 
-def _checkin_keys(cycle: str, team: str, old: CheckIn | None, new: CheckIn | None) -> set[str]:
-    """The keys of the key results whose updates differ between two versions of a
-    check-in (None: absent), and "dates:C/T" when its place in the list changed."""
+def _moved_in_list(old: CheckIn | None, new: CheckIn | None) -> bool:
+    """Whether a check-in came, went, or changed its date (None: absent)."""
+    return old is None or new is None or old.date != new.date
+
+
+def _moved_krs(old: CheckIn | None, new: CheckIn | None) -> set[str]:
+    """The key results whose updates differ between two versions of a check-in."""
     krs = {u.key_result for c in (old, new) if c is not None for u in c.updates}
-    if old is None or new is None or (old.date, old.author) != (new.date, new.author):
-        keys = {f"dates:{cycle}/{team}"}
-    else:
-        keys = set()
-        krs = {k for k in krs if _updates_of(old, k) != _updates_of(new, k)}
-    return keys | {kr_key(cycle, team, k) for k in krs}
+    if _moved_in_list(old, new):
+        return krs  # its date shows on every update's row
+    return {k for k in krs if _updates_of(old, k) != _updates_of(new, k)}  # type: ignore[arg-type]
 
 
 def _updates_of(checkin: CheckIn, kr_id: str) -> list[Update]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sys
 import tomllib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -61,7 +62,8 @@ class PageSpec:
       "checkins:C/T"   any of T's check-ins in C (their entries in timelines and feeds)
       "okrs:C/T"       T's OKR file of C (its objectives and key results as written)
       "kr:C/T/K"       key result K's updates, and so its numbers (`kr_key`)
-      "dates:C/T"      which check-ins T has in C, their dates and authors (prev/next links)
+      "objective:C/T/O" the updates of objective O's key results (`objective_key`)
+      "dates:C/T"      which check-ins T has in C, and their dates (prev/next links)
       "file:P"         the content file P itself (a check-in's entry in a timeline)
       "titles:C"       ids, titles, owners and alignment of objectives and KRs in C
                        (any OKR file of C, never a check-in): pages naming other teams' goals
@@ -208,7 +210,17 @@ def _site_pages(model: Model, current: str | None) -> list[PageSpec]:
 
 def kr_key(cycle_id: str, team_id: str, kr_id: str) -> str:
     """The dependency key of a key result's updates (and so of its numbers)."""
-    return f"kr:{cycle_id}/{team_id}/{kr_id}"
+    return sys.intern(f"kr:{cycle_id}/{team_id}/{kr_id}")  # one string for all its pages
+
+
+def objective_key(cycle_id: str, team_id: str, objective_id: str) -> str:
+    """The dependency key of the updates of an objective's key results."""
+    return sys.intern(f"objective:{cycle_id}/{team_id}/{objective_id}")
+
+
+def file_key(path: str) -> str:
+    """The dependency key of a content file (its text and its last commit)."""
+    return sys.intern(f"file:{path}")
 
 
 def _person_page(model: Model, person: views.Person) -> list[PageSpec]:
@@ -217,9 +229,8 @@ def _person_page(model: Model, person: views.Person) -> list[PageSpec]:
     # (their check-ins, their OKR files: each one's content and last commit).
     # A rebuild re-renders it by its old and its new deps, so gaining or losing
     # an item is seen; a team file's lead change re-renders everything anyway.
-    deps = {f"file:{path}" for path in views.person_sources(model, person)}
-    for c, t, objective in person.objectives:
-        deps.update(kr_key(c, t, kr.id) for kr in objective.key_results)
+    deps = {file_key(path) for path in views.person_sources(model, person)}
+    deps.update(objective_key(c, t, objective.id) for c, t, objective in person.objectives)
     deps.update(kr_key(c, t, kr.id) for c, t, _, kr in person.key_results)
     return [_page(urls.person_page(person.slug), "person.html", {"name": person.name}, deps)]
 
@@ -268,23 +279,23 @@ def _okr_pages(cycle_id: str, team_id: str, file: TeamOKRs) -> list[PageSpec]:
     for objective in file.objectives:
         # An objective shows its key results' numbers (not the teams below it) and
         # the titles of the objectives it aligns to and those aligned to it.
-        krs = [kr_key(cycle_id, team_id, kr.id) for kr in objective.key_results]
         pages.append(
             _page(
                 urls.objective_page(cycle_id, team_id, objective.id),
                 "objective.html",
                 {"cycle_id": cycle_id, "team_id": team_id, "objective": objective},
-                {okrs, titles, *krs},
+                {okrs, titles, objective_key(cycle_id, team_id, objective.id)},
             )
         )
-        for kr, key in zip(objective.key_results, krs, strict=True):
+        for kr in objective.key_results:
             context = {"cycle_id": cycle_id, "team_id": team_id, "objective": objective, "kr": kr}
             pages.append(
                 _page(
                     urls.key_result_page(cycle_id, team_id, kr.id),
                     "key_result.html",
                     context,
-                    _html_deps(okrs, key),  # its updates, each linking to its check-in
+                    # its updates, each linking to its check-in
+                    _html_deps(okrs, kr_key(cycle_id, team_id, kr.id)),
                 )
             )
     return pages
@@ -298,7 +309,7 @@ def _checkin_pages(model: Model, key: tuple[str, str]) -> list[PageSpec]:
             urls.checkin_page(cycle_id, team_id, checkin.date),
             "checkin.html",
             {"cycle_id": cycle_id, "team_id": team_id, "checkin": checkin},
-            _html_deps(f"file:{checkin.source.path}", dates, titles),
+            _html_deps(file_key(checkin.source.path), dates, titles),
         )
         for checkin in model.checkins[key]
     ]

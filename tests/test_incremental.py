@@ -113,13 +113,31 @@ def _checkin(author: str, **values: float) -> CheckIn:
     return CheckIn("sales", "2026-Q4", dt.date(2026, 11, 12), author, updates, "", Source(path))
 
 
+def _objective(objective_id: str, kr_id: str) -> Objective:
+    kr = KeyResult(kr_id, kr_id.title(), "metric", 0, 10, None, 1.0, None, Source("x"))
+    return Objective(
+        objective_id, objective_id.title(), None, None, "committed", None, (kr,), Source("x")
+    )
+
+
+SALES_OKRS = TeamOKRs(
+    "sales",
+    "2026-Q4",
+    (_objective("grow", "deals"), _objective("fill", "pipeline")),
+    "",
+    Source("content/cycles/2026-Q4/sales.md"),
+)
+
+
 def _with(tree: Shape, *checkins: CheckIn) -> Shape:
-    return Shape(tree.teams, tree.cycles, {}, {("2026-Q4", "sales"): checkins})
+    key = ("2026-Q4", "sales")
+    return Shape(tree.teams, tree.cycles, {}, {key: checkins}, {key: SALES_OKRS})
 
 
 def test_checkin_keys_name_the_key_results_it_moved() -> None:
-    """A check-in edited in place affects the key results whose updates differ; one
-    that comes, goes or changes author also affects the list of the team's check-ins."""
+    """A check-in edited in place affects the key results whose updates differ, and
+    their objectives; one that comes, goes or changes its date also affects the list
+    of the team's check-ins."""
     tree = shape(company=None, sales="company")
     path = ["content/cycles/2026-Q4/sales/2026-11-12.md"]
     before = _with(tree, _checkin("Ana", deals=1, pipeline=5))
@@ -127,13 +145,15 @@ def test_checkin_keys_name_the_key_results_it_moved() -> None:
     def extra(after: Shape, old: Shape = before) -> set[str]:
         keys = affected_keys(path, old, after)
         assert keys is not None
-        return {k for k in keys if k.startswith(("kr:", "dates:"))}
+        return {k for k in keys if k.startswith(("kr:", "objective:", "dates:"))}
 
-    assert extra(_with(tree, _checkin("Ana", deals=2, pipeline=5))) == {"kr:2026-Q4/sales/deals"}
+    deals = {"kr:2026-Q4/sales/deals", "objective:2026-Q4/sales/grow"}
+    pipeline = {"kr:2026-Q4/sales/pipeline", "objective:2026-Q4/sales/fill"}
+    assert extra(_with(tree, _checkin("Ana", deals=2, pipeline=5))) == deals
     assert extra(_with(tree, _checkin("Ana", deals=1, pipeline=5))) == set()
-    assert extra(_with(tree, _checkin("Ana", deals=1))) == {"kr:2026-Q4/sales/pipeline"}
-    everything = {"dates:2026-Q4/sales", "kr:2026-Q4/sales/deals", "kr:2026-Q4/sales/pipeline"}
-    assert extra(_with(tree, _checkin("Bo", deals=1, pipeline=5))) == everything
+    assert extra(_with(tree, _checkin("Ana", deals=1))) == pipeline
+    assert extra(_with(tree, _checkin("Bo", deals=1, pipeline=5))) == set()  # file: only
+    everything = {"dates:2026-Q4/sales"} | deals | pipeline
     assert extra(_with(tree)) == everything  # deleted
     assert extra(before, old=_with(tree)) == everything  # new
 
