@@ -314,10 +314,10 @@ def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | No
     site-wide ("*"), and the file itself ("file:P"). A check-in also affects the
     key results whose updates in it differ from before ("kr:C/T/K") and their
     objectives ("objective:C/T/O") and, if it came, went, or changed its date,
-    the list of T's check-ins ("dates:C/T"). An OKR file also changes the titles of cycle C and all that
-    T's file says ("okrs:C/T"). A team file whose charter only changed affects
-    T's pages; any other team change, a new or removed cycle, or a person's page
-    moving, affects everything.
+    the list of T's check-ins ("dates:C/T"). An OKR file also changes the
+    titles of cycle C and all that T's file says ("okrs:C/T"). A team file whose
+    charter only changed affects T's pages; any other team change, a new or
+    removed cycle, or a person's page moving, affects everything.
     """
     if old.cycles != new.cycles:
         return None
@@ -342,7 +342,8 @@ def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | No
             keys.update({f"titles:{cycle}", f"okrs:{cycle}/{team}"})
         else:
             before = _checkin_at(old.checkins, cycle, team, path)
-            krs = _moved_krs(before, _checkin_at(new.checkins, cycle, team, path))
+            after = _checkin_at(new.checkins, cycle, team, path)
+            krs = _moved_krs(before, after)
             keys |= {kr_key(cycle, team, k) for k in krs}
             for file in {old.okrs.get((cycle, team)), new.okrs.get((cycle, team))} - {None}:
                 keys |= {
@@ -350,7 +351,7 @@ def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | No
                     for o in file.objectives
                     if any(kr.id in krs for kr in o.key_results)
                 }
-            if _moved_in_list(before, _checkin_at(new.checkins, cycle, team, path)):
+            if _moved_in_list(before, after):
                 keys.add(f"dates:{cycle}/{team}")
         for t in {*_chain(old.teams, team), *_chain(new.teams, team), team}:
             keys.update({f"team:{cycle}/{t}", f"team:*/{t}"})
@@ -371,9 +372,9 @@ def _moved_in_list(old: CheckIn | None, new: CheckIn | None) -> bool:
 def _moved_krs(old: CheckIn | None, new: CheckIn | None) -> set[str]:
     """The key results whose updates differ between two versions of a check-in."""
     krs = {u.key_result for c in (old, new) if c is not None for u in c.updates}
-    if _moved_in_list(old, new):
+    if old is None or new is None or old.date != new.date:
         return krs  # its date shows on every update's row
-    return {k for k in krs if _updates_of(old, k) != _updates_of(new, k)}  # type: ignore[arg-type]
+    return {k for k in krs if _updates_of(old, k) != _updates_of(new, k)}
 
 
 def _updates_of(checkin: CheckIn, kr_id: str) -> list[Update]:
