@@ -107,6 +107,7 @@ from okrsite.render import (
     PageSpec,
     SiteRenderer,
     ThemeError,
+    file_key,
     kr_key,
     objective_key,
     page_specs,
@@ -330,7 +331,7 @@ def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | No
         if isinstance(role, str):
             continue  # only its diagnostics, which are site-wide ("*")
         kind, team, cycle, _ = role
-        keys.add(f"file:{path}")
+        keys.add(file_key(path))
         if kind == "team":
             if old.teams.get(team) != new.teams.get(team) or team not in new.teams:
                 return None
