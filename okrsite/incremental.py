@@ -342,18 +342,7 @@ def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | No
         if kind == "okrs":
             keys.update({f"titles:{cycle}", f"okrs:{cycle}/{team}"})
         else:
-            before = _checkin_at(old.checkins, cycle, team, path)
-            after = _checkin_at(new.checkins, cycle, team, path)
-            krs = _moved_krs(before, after)
-            keys |= {kr_key(cycle, team, k) for k in krs}
-            for file in {old.okrs.get((cycle, team)), new.okrs.get((cycle, team))} - {None}:
-                keys |= {
-                    objective_key(cycle, team, o.id)
-                    for o in file.objectives
-                    if any(kr.id in krs for kr in o.key_results)
-                }
-            if _moved_in_list(before, after):
-                keys.add(f"dates:{cycle}/{team}")
+            keys |= _checkin_keys(cycle, team, path, old, new)
         for t in {*_chain(old.teams, team), *_chain(new.teams, team), team}:
             keys.update({f"team:{cycle}/{t}", f"team:*/{t}"})
     return keys
@@ -365,17 +354,25 @@ def _checkin_at(
     return next((c for c in checkins.get((cycle, team), ()) if c.source.path == path), None)
 
 
-def _moved_in_list(old: CheckIn | None, new: CheckIn | None) -> bool:
-    """Whether a check-in came, went, or changed its date (None: absent)."""
-    return old is None or new is None or old.date != new.date
-
-
-def _moved_krs(old: CheckIn | None, new: CheckIn | None) -> set[str]:
-    """The key results whose updates differ between two versions of a check-in."""
-    krs = {u.key_result for c in (old, new) if c is not None for u in c.updates}
-    if old is None or new is None or old.date != new.date:
-        return krs  # its date shows on every update's row
-    return {k for k in krs if _updates_of(old, k) != _updates_of(new, k)}
+def _checkin_keys(cycle: str, team: str, path: str, old: Shape, new: Shape) -> set[str]:
+    """The keys of the key results whose updates differ between the check-in at
+    `path` as last published and now, and of their objectives; "dates:C/T" too
+    when it came, went or changed its date (which shows on every update's row)."""
+    before = _checkin_at(old.checkins, cycle, team, path)
+    after = _checkin_at(new.checkins, cycle, team, path)
+    krs = {u.key_result for c in (before, after) if c is not None for u in c.updates}
+    if before is None or after is None or before.date != after.date:
+        keys = {f"dates:{cycle}/{team}"}
+    else:
+        keys = set()
+        krs = {k for k in krs if _updates_of(before, k) != _updates_of(after, k)}
+    group = (cycle, team)
+    files = [f for f in (old.okrs.get(group), new.okrs.get(group)) if f is not None]
+    objectives = {
+        o.id for f in files for o in f.objectives if any(kr.id in krs for kr in o.key_results)
+    }
+    keys |= {kr_key(cycle, team, k) for k in krs}
+    return keys | {objective_key(cycle, team, o) for o in objectives}
 
 
 def _updates_of(checkin: CheckIn, kr_id: str) -> list[Update]:

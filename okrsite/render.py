@@ -593,9 +593,13 @@ class SiteRenderer:
     def page_sources(self, context: jinja2.runtime.Context) -> tuple[list[str], bool]:
         """gitinfo.page_sources, computed once for all pages made from many files (a
         site-wide page lists every source: per page, that made builds quadratic)."""
-        key = (context.get("cycle_id"), context.get("team_id"), "checkin" in context)
-        if context.get("name") in self.people:  # a person's page: the files naming them
-            return page_sources(context, self._sources_memo)
+        # all that gitinfo.page_sources reads from the context ("name": a person's page)
+        key = (
+            context.get("cycle_id"),
+            context.get("team_id"),
+            "checkin" in context,
+            context.get("name"),
+        )
         if key in self._many_sources:
             return self._many_sources[key]
         found = page_sources(context, self._sources_memo)
