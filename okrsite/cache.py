@@ -41,7 +41,7 @@ from okrsite.pickling import pickled_by_fields
 from okrsite.validate import PerFile, read_source
 
 CACHE_DIR = ".okrsite-cache"
-FORMAT = 12
+FORMAT = 13
 PARALLEL_MIN_FILES = 400  # fewer misses than this are parsed in-process
 
 
@@ -56,7 +56,7 @@ class Record:
     stub: SourceFile | None  # the SourceFile without body/front matter (None: load failed)
     load_diagnostics: list[Diagnostic]
     result: PerFile | None  # validate.read_source(source)
-    html: dict[str, str] = field(default_factory=dict)  # Markdown text -> safe HTML
+    html: dict[str, bytes] = field(default_factory=dict)  # Markdown text -> markup.pack_html
 
 
 def signature(site_dir: Path, rel_path: str) -> tuple[int, ...]:
@@ -99,9 +99,7 @@ def read_record(
     if source is None:
         return Record(rel_path, sig, digest, None, problems, None)
     result = read_source(source)
-    # Plain str, not Markup: pickling a Markup (a str subclass) copies its text, and
-    # the pickler keeps every such copy until the whole cache is written.
-    html = {text: str(markdown.render(text)) for text in markdown_texts(result[0])}
+    html = {text: markdown.packed(text) for text in markdown_texts(result[0])}
     return Record(rel_path, sig, source.digest, _stub(source), problems, result, html)
 
 

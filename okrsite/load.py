@@ -15,7 +15,7 @@ from pathlib import Path
 
 from okrsite.diagnostics import Diagnostic
 from okrsite.markup import markdown_problem
-from okrsite.parse import YamlMap, split_front_matter
+from okrsite.parse import YamlMap, shared, split_front_matter
 from okrsite.pickling import pickled_by_fields
 from okrsite.schema import id_problem
 
@@ -111,7 +111,7 @@ def read_file(
     role = classify(rel_path)
     if isinstance(role, str):
         return None, [Diagnostic(rel_path, 1, "OKR025", role)]
-    kind, team, cycle, stem = role
+    kind, team, cycle, stem = (shared(part) for part in role)
     for label, value in (("team id", team), ("cycle id", cycle)):
         problem = value is not None and id_problem(value)
         if problem and not (label == "cycle id" and _standard_cycle_like(value)):

@@ -20,6 +20,7 @@ import pytest
 from okrsite.cache import DiskCache, _owned, load_sources
 from okrsite.incremental import Builder, Shape, affected_keys
 from okrsite.load import SourceFile, discover
+from okrsite.markup import MarkdownRenderer, pack_html, unpack_html
 from okrsite.model import CheckIn, Cycle, KeyResult, Objective, Source, Team, TeamOKRs, Update
 from okrsite.pickling import pickled_by_fields
 from tests.sites import TODAY, make_site
@@ -292,14 +293,37 @@ def test_records_are_reused_by_signature_then_by_digest(site: Path) -> None:
     assert third[paths[0]].result is first[paths[0]].result  # not parsed again
 
 
-def test_records_keep_html_as_plain_text(site: Path) -> None:
-    """Pickling a Markup copies its text, and the pickler keeps each copy until the
-    cache is written: 57 MB more at 1,000 teams. Records hold plain str."""
+def test_records_keep_html_packed(site: Path) -> None:
+    """Records hold each text's HTML compressed (half the memory), as plain bytes:
+    pickling a Markup would copy its text into the pickler's memo."""
     paths, _ = discover(site)
     records, _ = load_sources(site, paths, {}, "sanitize")
-    html = [value for record in records.values() for value in record.html.values()]
-    assert html and all(type(value) is str for value in html)
-    assert any("<p>" in value for value in html)
+    pairs = [pair for record in records.values() for pair in record.html.items()]
+    assert pairs and all(type(packed) is bytes for _, packed in pairs)
+    fresh = MarkdownRenderer("sanitize")
+    for text, packed in pairs:
+        html = unpack_html(packed)
+        assert html == str(fresh.render(text))
+        assert len(packed) <= len(html.encode()) + 1
+    assert any("<p>" in unpack_html(packed) for _, packed in pairs)
+    narrative = "\n\n".join(
+        f"Week {n}: *shipped* the {n}th fix, **no** blockers." for n in range(40)
+    )
+    html = str(fresh.render(narrative))
+    assert len(pack_html(html)) < len(html) / 2 and unpack_html(pack_html(html)) == html
+
+
+def test_records_share_the_texts_that_recur(site: Path) -> None:
+    """An id written in many files is one string object in memory, not one a file."""
+    paths, _ = discover(site)
+    records, _ = load_sources(site, paths, {}, "sanitize")
+    checkins = [r.result[0] for r in records.values() if isinstance(r.result[0], CheckIn)]
+    copies: dict[str, list[int]] = {}  # text -> id() of each occurrence
+    for checkin in checkins:
+        for text in (checkin.cycle, *(u.key_result for u in checkin.updates)):
+            copies.setdefault(text, []).append(id(text))
+    recurring = [ids for ids in copies.values() if len(ids) > 1]
+    assert recurring and all(len(set(ids)) == 1 for ids in recurring)
 
 
 def test_disk_cache_round_trip_and_corruption(site: Path, tmp_path: Path) -> None:
