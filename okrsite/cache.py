@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import pickle
 import secrets
+import struct
 import sys
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -51,20 +52,22 @@ class Record:
     """What okrsite knows from one content file alone."""
 
     path: str
-    signature: tuple[int, ...]  # (mtime_ns, size, inode, ctime_ns) when read
+    signature: bytes  # `signature()` when read
     digest: str  # of the bytes read ("" if they could not be read)
     stub: SourceFile | None  # the SourceFile without body/front matter (None: load failed)
-    load_diagnostics: list[Diagnostic]
+    load_diagnostics: tuple[Diagnostic, ...]
     result: PerFile | None  # validate.read_source(source)
     html: dict[str, bytes] = field(default_factory=dict)  # Markdown text -> markup.pack_html
 
 
-def signature(site_dir: Path, rel_path: str) -> tuple[int, ...]:
+def signature(site_dir: Path, rel_path: str) -> bytes:
+    """What tells a file changed without reading it: its mtime, size, inode and ctime,
+    packed (a tuple of four large ints took 200 bytes a record); b"" if missing."""
     try:
         info = os.stat(site_dir / rel_path)
     except OSError:
-        return ()
-    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
+        return b""
+    return struct.pack("<qqQq", info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
 
 
 def markdown_texts(found: object) -> list[str]:
@@ -97,10 +100,10 @@ def read_record(
         return replace(previous, signature=sig)
     source, problems = read_file(site_dir, rel_path, data)
     if source is None:
-        return Record(rel_path, sig, digest, None, problems, None)
+        return Record(rel_path, sig, digest, None, tuple(problems), None)
     result = read_source(source)
     html = {text: markdown.packed(text) for text in markdown_texts(result[0])}
-    return Record(rel_path, sig, source.digest, _stub(source), problems, result, html)
+    return Record(rel_path, sig, source.digest, _stub(source), tuple(problems), result, html)
 
 
 # Worker processes (fork) inherit these instead of receiving them by pickle.

@@ -50,6 +50,7 @@ def shared(value: T) -> T:
 class YamlMap(dict):
     """A mapping that remembers where each key and value came from."""
 
+    __slots__ = ("key_lines", "line", "raw")  # records keep one per check-in: no __dict__
     line: int
     key_lines: dict[str, int]
     raw: dict[str, str]  # source text of plain scalar values
@@ -59,6 +60,7 @@ class YamlMap(dict):
 
 
 class YamlList(list):
+    __slots__ = ("item_lines", "line", "raw")
     line: int
     item_lines: list[int]
     raw: list[str | None]
