@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -57,7 +58,10 @@ def worker(site: Path, out: Path, today: dt.date) -> None:
 
 
 def output(version: Path) -> Path:
-    return Path(tempfile.gettempdir()) / f"okrsite-ab-{os.getpid()}-{version.name}"
+    """The output folder of `version`'s process: by the folder's whole path, so that
+    two versions in folders of the same name do not build into one output."""
+    tag = hashlib.blake2b(str(version).encode(), digest_size=4).hexdigest()
+    return Path(tempfile.gettempdir()) / f"okrsite-ab-{os.getpid()}-{version.name}-{tag}"
 
 
 def start(version: Path, args: argparse.Namespace) -> subprocess.Popen:

@@ -107,9 +107,11 @@ from okrsite.render import (
     PageSpec,
     SiteRenderer,
     ThemeError,
+    dates_key,
     file_key,
     kr_key,
     objective_key,
+    okrs_key,
     page_specs,
     theme_dirs,
 )
@@ -340,7 +342,7 @@ def affected_keys(paths: Iterable[str], old: Shape, new: Shape) -> set[str] | No
             continue
         keys.update({f"cycle:{cycle}", f"checkins:{cycle}/{team}", f"own:{cycle}/{team}"})
         if kind == "okrs":
-            keys.update({f"titles:{cycle}", f"okrs:{cycle}/{team}"})
+            keys.update({f"titles:{cycle}", okrs_key(cycle, team)})
         else:
             keys |= _checkin_keys(cycle, team, path, old, new)
         for t in {*_chain(old.teams, team), *_chain(new.teams, team), team}:
@@ -362,7 +364,7 @@ def _checkin_keys(cycle: str, team: str, path: str, old: Shape, new: Shape) -> s
     after = _checkin_at(new.checkins, cycle, team, path)
     krs = {u.key_result for c in (before, after) if c is not None for u in c.updates}
     if before is None or after is None or before.date != after.date:
-        keys = {f"dates:{cycle}/{team}"}
+        keys = {dates_key(cycle, team)}
     else:
         keys = set()
         krs = {k for k in krs if _updates_of(before, k) != _updates_of(after, k)}

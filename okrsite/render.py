@@ -60,10 +60,10 @@ class PageSpec:
       "own:C/T"        team T's own OKRs and check-ins in C (not the teams below)
       "team:*/T"       team T's numbers in any cycle
       "checkins:C/T"   any of T's check-ins in C (their entries in timelines and feeds)
-      "okrs:C/T"       T's OKR file of C (its objectives and key results as written)
+      "okrs:C/T"       T's OKR file of C as written: objectives, key results (`okrs_key`)
       "kr:C/T/K"       key result K's updates, and so its numbers (`kr_key`)
       "objective:C/T/O" the updates of objective O's key results (`objective_key`)
-      "dates:C/T"      which check-ins T has in C, and their dates (prev/next links)
+      "dates:C/T"      which check-ins T has in C and their dates: prev/next (`dates_key`)
       "file:P"         the content file P itself (a check-in's entry in a timeline)
       "titles:C"       ids, titles, owners and alignment of objectives and KRs in C
                        (any OKR file of C, never a check-in): pages naming other teams' goals
@@ -218,6 +218,16 @@ def objective_key(cycle_id: str, team_id: str, objective_id: str) -> str:
     return sys.intern(f"objective:{cycle_id}/{team_id}/{objective_id}")
 
 
+def okrs_key(cycle_id: str, team_id: str) -> str:
+    """The dependency key of what a team's OKR file of a cycle says."""
+    return f"okrs:{cycle_id}/{team_id}"
+
+
+def dates_key(cycle_id: str, team_id: str) -> str:
+    """The dependency key of which check-ins a team has in a cycle, and their dates."""
+    return f"dates:{cycle_id}/{team_id}"
+
+
 def file_key(path: str) -> str:
     """The dependency key of a content file (its text and its last commit)."""
     return sys.intern(f"file:{path}")
@@ -263,7 +273,7 @@ def _cycle_pages(cycle_id: str) -> list[PageSpec]:
 
 
 def _okr_pages(cycle_id: str, team_id: str, file: TeamOKRs) -> list[PageSpec]:
-    okrs = f"okrs:{cycle_id}/{team_id}"
+    okrs = okrs_key(cycle_id, team_id)
     titles = f"titles:{cycle_id}"
     checkins = f"checkins:{cycle_id}/{team_id}"
     pages = [
@@ -303,7 +313,7 @@ def _okr_pages(cycle_id: str, team_id: str, file: TeamOKRs) -> list[PageSpec]:
 
 def _checkin_pages(model: Model, key: tuple[str, str]) -> list[PageSpec]:
     cycle_id, team_id = key
-    dates, titles = f"dates:{cycle_id}/{team_id}", f"titles:{cycle_id}"  # prev/next; its KRs
+    dates, titles = dates_key(cycle_id, team_id), f"titles:{cycle_id}"  # prev/next; its KRs
     return [
         _page(
             urls.checkin_page(cycle_id, team_id, checkin.date),
