@@ -414,14 +414,26 @@ def _out_stamp(out_dir: Path) -> tuple[int, ...]:
 _RENDER: tuple[SiteRenderer, list[PageSpec], Path] | None = None
 
 
-def _render_specs(renderer: SiteRenderer, specs: list[PageSpec], root: Path | None) -> list:
+def _render_specs(
+    renderer: SiteRenderer, specs: list[PageSpec], root: Path | None, settle: bool = False
+) -> list:
     """Render pages, and write them into the staging folder `root` (then return only
-    their digests: what travels back from a worker) or, without one, return them."""
-    files = [renderer.render(spec) for spec in specs]
+    their digests: what travels back from a worker) or, without one, return them.
+    `settle`: keep the pieces of pages written as places in their files, from now on
+    (fragments.py): a full build then never holds the bytes of all its summary pages."""
     if root is None:
-        return files
-    write_tree(root, files)
-    return [(f.path, digest(f.content), len(f.content)) for f in files]
+        return [renderer.render(spec) for spec in specs]
+    if not settle:
+        files = [renderer.render(spec) for spec in specs]
+        write_tree(root, files)
+        return [(f.path, digest(f.content), len(f.content)) for f in files]
+    written = []
+    for spec in specs:  # one at a time: a page's pieces are let go as it is written
+        file = renderer.render(spec)
+        write_tree(root, [file])
+        renderer.fragments.settle_file(file.path, root / file.path)
+        written.append((file.path, digest(file.content), len(file.content)))
+    return written
 
 
 def _render_range(bounds: tuple[int, int]) -> list:
@@ -518,6 +530,9 @@ class Builder:
             self._load_disk()
             had_pending = bool(self._pending)
             report = self._run(None)
+            # What a full build keeps of its summary pages: places in the published files
+            # (fragments.py), not their bytes. A rebuild keeps them held, for speed.
+            self._fragments.settle()
             # A build that read no file anew and wrote nothing leaves the saved state
             # true: saving it again (hundreds of MB at 1,000 teams) would double a no-op.
             changed = report.full or report.written or had_pending or self._records_changed
@@ -539,6 +554,7 @@ class Builder:
         """Save the on-disk cache if rebuilds changed the output since it was saved."""
         with self._lock:
             if self._disk_dirty and self._published is not None and self.disk is not None:
+                self._fragments.settle()
                 self._save_disk()
 
     # --- the run ----------------------------------------------------------------------
@@ -662,6 +678,7 @@ class Builder:
         git_changed = dict(self._git_info.changed)
         selection = self._select(specs, fingerprint, shape, warned, git_changed)
         self._fragments.forget(selection.keys if selection else None)
+        self._fragments.begin(self.out_dir.absolute())
         spare = self._published.spare if self._published else None
         try:
             if selection is None:
@@ -698,6 +715,7 @@ class Builder:
             self._next_index(specs, selection),
         )
         self._pending = set()
+        self._fragments.published()
         report.ok = True
         report.written = written
         report.rendered = len(specs) if selection is None else len(selection.pages)
@@ -845,7 +863,9 @@ class Builder:
                 yield from chunk
             return
         for start in range(0, len(specs), CHUNK_PAGES):
-            yield from _render_specs(renderer, specs[start : start + CHUNK_PAGES], root)
+            yield from _render_specs(
+                renderer, specs[start : start + CHUNK_PAGES], root, settle=True
+            )
 
     def _render_files(self, renderer: SiteRenderer, specs: list[PageSpec]) -> list[OutputFile]:
         if self._parallel(specs):
@@ -861,7 +881,7 @@ class Builder:
         try:
             with fork_pool(self.jobs) as pool:
                 chunks = pool.imap_unordered(_render_range, _ranges(len(others)))
-                yield _render_specs(renderer, summaries, root)
+                yield _render_specs(renderer, summaries, root, settle=root is not None)
                 yield from chunks
         finally:
             _RENDER = None

@@ -636,7 +636,7 @@ class SiteRenderer:
                 template = self.env.get_template(spec.template)
                 text = template.render(page_path=spec.path, **spec.context)
             except Exception as exc:  # any failure inside a template is the theme's bug
-                self.fragments.assemble("")  # forget the pieces it placed
+                self.fragments.abandon()  # forget the pieces it placed
                 raise ThemeError(
                     f"{spec.template} ({spec.path}): {type(exc).__name__}: {exc}"
                 ) from exc

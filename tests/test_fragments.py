@@ -63,32 +63,136 @@ def test_fragment_each_makes_again_only_the_pieces_a_change_affects(tmp_path):
     assert first == fresh
 
 
-def test_an_outer_piece_holds_its_inner_pieces_not_copies():
-    """A team tree nests pieces six deep: copies would keep each leaf six times."""
-    cache = FragmentCache()
+class Tree:
+    """A page of two subtrees (pieces) of two leaves each (pieces), its leaves' texts
+    editable, rendered through a CountingCache."""
 
-    def outer():
-        inner = cache.piece("p.html", "inner", ["team:C/b"], lambda: "<li>b é</li>")
-        return f"<ul>{inner}</ul>"
+    def __init__(self, cache: CountingCache):
+        self.cache = cache
+        self.leaves = {"a1": "<li>a1 é</li>", "a2": "<li>a2</li>", "b1": "<li>b1</li>", "b2": ""}
 
-    page = cache.assemble(cache.piece("p.html", "outer", ["team:C/a"], outer))
-    assert page == "<ul><li>b é</li></ul>".encode()
-    inner_data = cache._pieces[("p.html", "inner")][1]
-    outer_data = cache._pieces[("p.html", "outer")][1]
-    assert any(part is inner_data for part in outer_data)
-    assert cache._pieces[("p.html", "outer")][0] == {"team:C/a", "team:C/b"}
-    # Made again after the inner piece changed, the outer one shows the new text.
-    cache.forget({"team:C/b"})
-    assert ("p.html", "outer") not in cache._pieces
-    page = cache.assemble(
-        cache.piece(
-            "p.html",
-            "outer",
-            ["team:C/a"],
-            lambda: f"<ul>{cache.piece('p.html', 'inner', ['team:C/b'], lambda: 'c')}</ul>",
-        )
+    def leaf(self, name: str) -> str:
+        return self.cache.piece("p.html", name, [f"leaf:{name}"], lambda: self.leaves[name])
+
+    def branch(self, name: str) -> str:
+        make = lambda: f"<ul>{self.leaf(name + '1')}{self.leaf(name + '2')}</ul>"  # noqa: E731
+        return self.cache.piece("p.html", name, [f"branch:{name}"], make)
+
+    def render(self) -> bytes:
+        return self.cache.assemble(f"<main>{self.branch('a')} · {self.branch('b')}</main>")
+
+    def fresh(self) -> bytes:
+        return f"<main><ul>{self.leaves['a1']}{self.leaves['a2']}</ul> · <ul>{self.leaves['b1']}{self.leaves['b2']}</ul></main>".encode()
+
+
+def publish(cache: FragmentCache, root, page: bytes) -> None:
+    (root / "p.html").write_bytes(page)
+    cache.published()
+    cache.settle()
+
+
+def test_published_pieces_are_kept_as_places_and_read_back(tmp_path):
+    """Held while the page is rendered again and again; once published and settled,
+    only where they lie in the file: the page's next render reads them back."""
+    cache = CountingCache()
+    tree = Tree(cache)
+    cache.begin(tmp_path)
+    page = tree.render()
+    assert page == tree.fresh()
+    kept = cache._pages["p.html"]
+    assert set(kept.held) == {"a", "a1", "a2", "b", "b1", "b2"} and not kept.settled
+    publish(cache, tmp_path, page)
+    assert not kept.held and kept.stamp[2] == len(page)
+    deps, holder, start, size, inner = kept.settled["a"]
+    assert (
+        holder is None
+        and page[start : start + size] == "<ul><li>a1 é</li><li>a2</li></ul>".encode()
     )
-    assert page == b"<ul>c</ul>"
+    assert deps == {"branch:a", "leaf:a1", "leaf:a2"}  # an outer piece shows the inner keys
+    assert inner == ("a1", "a2")
+    _, holder, a2_start, a2_size, _ = kept.settled["a2"]  # placed in its branch
+    assert holder == "a" and page[start + a2_start : start + a2_start + a2_size] == b"<li>a2</li>"
+    assert kept.settled["b2"][1:4] == ("b", 0, 0)  # an empty piece is kept too
+
+    cache.begin(tmp_path)
+    cache.made.clear()
+    assert tree.render() == page and cache.made == []
+    assert set(kept.held) == {"a", "a1", "a2", "b", "b1", "b2"}  # held again
+    publish(cache, tmp_path, page)
+
+    # A leaf changes: its branch is made again around the other leaf, which is read
+    # back through the forgotten branch's place; the other branch is reused whole.
+    tree.leaves["a1"] = "<li>A1, longer</li>"
+    cache.forget({"leaf:a1"})
+    cache.begin(tmp_path)
+    assert tree.render() == tree.fresh() and sorted(cache.made) == ["a", "a1"]
+    publish(cache, tmp_path, tree.fresh())
+    tree.leaves["b1"] = "<li>B1</li>"
+    cache.forget({"leaf:b1"})
+    cache.made.clear()
+    cache.begin(tmp_path)
+    assert tree.render() == tree.fresh() and sorted(cache.made) == ["b", "b1"]
+
+
+def test_a_piece_left_out_of_its_remade_holder_is_never_read_at_its_old_place(tmp_path):
+    """Places are relative to the holding piece: once that is made again without
+    it, the old place points at other bytes, so the piece must be made again."""
+    cache = CountingCache()
+    tree = Tree(cache)
+    layout = {"a": ["a1", "a2"]}
+
+    def branch(name: str) -> str:
+        make = lambda: "<ul>" + "".join(tree.leaf(leaf) for leaf in layout[name]) + "</ul>"  # noqa: E731
+        return cache.piece("p.html", name, [f"branch:{name}"], make)
+
+    def render(top: list[str]) -> bytes:
+        return cache.assemble(
+            "<main>" + "".join(tree.leaf(t) for t in top) + branch("a") + "</main>"
+        )
+
+    def fresh(top: list[str]) -> bytes:
+        leaves = "".join(tree.leaves[leaf] for leaf in layout["a"])
+        return (
+            "<main>" + "".join(tree.leaves[t] for t in top) + f"<ul>{leaves}</ul></main>"
+        ).encode()
+
+    cache.begin(tmp_path)
+    publish(cache, tmp_path, render([]))
+    layout["a"] = ["a2"]  # a1 leaves the branch; a1 itself did not change
+    cache.forget({"branch:a"})
+    cache.begin(tmp_path)
+    publish(cache, tmp_path, render([]))
+    assert "a1" not in cache._pages["p.html"].settled
+    cache.made.clear()
+    cache.begin(tmp_path)
+    assert render(["a1"]) == fresh(["a1"])  # placed again elsewhere: made, not misread
+    assert cache.made == ["a1"]
+
+
+def test_a_page_file_changed_since_publishing_makes_its_pieces_again(tmp_path):
+    cache = CountingCache()
+    tree = Tree(cache)
+    cache.begin(tmp_path)
+    page = tree.render()
+    publish(cache, tmp_path, page)
+    (tmp_path / "p.html").write_bytes(page.replace(b"a2", b"XX"))  # same size, by hand
+    cache.made.clear()
+    assert tree.render() == page
+    assert sorted(cache.made) == ["a", "a1", "a2", "b", "b1", "b2"]
+
+
+def test_pieces_of_a_build_that_did_not_publish_stay_held(tmp_path):
+    """Settled only after a publish: a failed build's pages never point at files
+    it did not write."""
+    cache = CountingCache()
+    tree = Tree(cache)
+    cache.begin(tmp_path)
+    page = tree.render()
+    (tmp_path / "p.html").write_bytes(page)
+    cache.begin(tmp_path)  # the next build: this page was assembled before it
+    cache.published()
+    cache.settle()
+    assert cache._pages["p.html"].held and not cache._pages["p.html"].settled
 
 
 def test_days_of_cycle_equal_a_plain_sort_and_by_day(tmp_path):

@@ -363,13 +363,17 @@ def test_saved_memos_point_at_the_loaded_records_objects(site: Path, tmp_path: P
 
 
 def test_the_summary_pieces_load_back_from_the_disk_cache(site: Path, tmp_path: Path) -> None:
-    """A warm `okrsite build` reuses them: without them it renders every summary page."""
+    """A warm `okrsite build` reuses them: without them it renders every summary page.
+    Saved as places in the published pages, not as bytes."""
     builder = Builder(site, tmp_path / "out", TODAY)
     assert builder.build().ok
-    made = builder._fragments._pieces
-    loaded = DiskCache(site).load()["fragments"]._pieces
+    made = builder._fragments._pages
+    loaded = DiskCache(site).load()["fragments"]._pages
     assert made and loaded.keys() == made.keys()
-    assert [loaded[k][0] for k in made] == [made[k][0] for k in made]
+    assert [loaded[k].settled for k in made] == [made[k].settled for k in made]
+    assert all(kept.settled and not kept.held and kept.stamp for kept in loaded.values())
+    for page, kept in loaded.items():  # each stamp is the published file's
+        assert kept.stamp[2] == (tmp_path / "out" / page).stat().st_size
 
 
 def test_slots_dataclasses_pickle_as_their_field_values() -> None:
@@ -447,6 +451,6 @@ def test_a_worker_drops_the_pieces_of_the_pages_it_rendered(site: Path, tmp_path
     finally:
         incremental._RENDER = None
     assert len(files) == len(specs)
-    assert renderer.fragments._pieces == {}
+    assert renderer.fragments._pages == {}
     renderer.render(next(s for s in specs if s.template == "cycle.html"))
-    assert renderer.fragments._pieces  # rendering in the parent keeps them
+    assert renderer.fragments._pages  # rendering in the parent keeps them
