@@ -423,15 +423,12 @@ def _render_specs(
     (fragments.py): a full build then never holds the bytes of all its summary pages."""
     if root is None:
         return [renderer.render(spec) for spec in specs]
-    if not settle:
-        files = [renderer.render(spec) for spec in specs]
-        write_tree(root, files)
-        return [(f.path, digest(f.content), len(f.content)) for f in files]
     written = []
-    for spec in specs:  # one at a time: a page's pieces are let go as it is written
+    for spec in specs:  # one at a time: a page's pieces can be let go once it is written
         file = renderer.render(spec)
         write_tree(root, [file])
-        renderer.fragments.settle_file(file.path, root / file.path)
+        if settle:
+            renderer.fragments.settle_file(file.path, root / file.path)
         written.append((file.path, digest(file.content), len(file.content)))
     return written
 
@@ -881,7 +878,7 @@ class Builder:
         try:
             with fork_pool(self.jobs) as pool:
                 chunks = pool.imap_unordered(_render_range, _ranges(len(others)))
-                yield _render_specs(renderer, summaries, root, settle=root is not None)
+                yield _render_specs(renderer, summaries, root, settle=True)
                 yield from chunks
         finally:
             _RENDER = None
