@@ -126,8 +126,9 @@ class FragmentCache:
                     continue
                 kept.held.pop(name, None)
                 entry = kept.settled.get(name)
-                if entry is not None and entry[0] is not None:
-                    kept.settled[name] = (None, *entry[1:])
+                if entry is not None:  # its place stays: it locates the pieces inside it
+                    _, holder, start, size, inner = entry
+                    kept.settled[name] = (None, holder, start, size, inner)
 
     def piece(self, page: str, name: str, deps: Iterable[str], make: Callable[[], str]) -> str:
         """A placeholder for the piece `name` of `page`: kept, or made by `make()` and
@@ -201,9 +202,9 @@ class FragmentCache:
 
     def settle(self) -> None:
         """Keep the published pages' pieces as places in their files, not as bytes."""
-        for page in self._published:
-            if self.root is not None:
-                self.settle_file(page, Path(self.root, page))
+        if self.root is not None:
+            for page in self._published:
+                self.settle_file(page, self.root / page)
         self._published = set()
 
     def settle_file(self, page: str, path: Path) -> None:
@@ -242,12 +243,13 @@ class FragmentCache:
         entry = kept.settled.get(name)
         if entry is None or entry[0] is None:
             return None
-        start, holder = entry[2], entry[1]
+        _, holder, start, _, _ = entry
         while holder is not None:  # where it starts in the page
             outer = kept.settled.get(holder)
             if outer is None:
                 return None
-            holder, start = outer[1], start + outer[2]
+            _, holder, outer_start, _, _ = outer
+            start += outer_start
         if render.source is None:
             render.source = self._read(render.page, kept)  # type: ignore[arg-type]
             if render.source is None:  # not the file it was: make every piece again
@@ -263,10 +265,11 @@ class FragmentCache:
         except OSError:
             return None
         with open(fd, "rb") as handle:
-            if _stamp(os.fstat(fd)) != kept.stamp:
+            info = os.fstat(fd)
+            if _stamp(info) != kept.stamp:
                 return None
             data = handle.read()
-        return data if len(data) == kept.stamp[2] else None
+        return data if len(data) == info.st_size else None  # None: cut short meanwhile
 
     def _parts_of(self, text: str, name: str, empty: list[_Placed]) -> _Placed:
         """`text` as UTF-8 bytes or, if pieces were placed in it, as its own bytes
@@ -304,26 +307,31 @@ def _settle(kept: _Page, holder: str | None, children: tuple[tuple[_Placed, int]
 def _hold(kept: _Page, name: str, entry: Entry, start: int, data: bytes) -> _Placed:
     """The settled piece `name` at `start` in `data`, held again with the pieces in
     it (each held too), its parts theirs as when it was made."""
-    end = start + entry[3]
+    deps, _, _, size, inner = entry
+    end = start + size
     segments: list[bytes] = []
     children: list[tuple[_Placed, int]] = []
     at = start
-    inner = [(kept.settled[n][2], n) for n in entry[4] if n in kept.settled]
-    for offset, child_name in sorted(inner):
+    for offset, child_name in sorted((kept.settled[n][2], n) for n in inner if n in kept.settled):
         child = kept.settled[child_name]
+        child_deps, holder, _, child_size, _ = child
         begins = start + offset
-        if child[0] is None or child[1] != name or begins < at or begins + child[3] > end:
+        if child_deps is None or holder != name or begins < at or begins + child_size > end:
             continue  # not a piece of its own here: its bytes stay in this one's
         segments.append(data[at:begins])
         found = _hold(kept, child_name, child, begins, data)
         children.append((found, offset))
         segments.extend(found.segments)
-        at = begins + child[3]
+        at = begins + child_size
     segments.append(data[at:end])
-    found = _Placed(name, entry[0], tuple(s for s in segments if s), entry[3], tuple(children))  # type: ignore[arg-type]
+    parts = tuple(part for part in segments if part)
+    found = _Placed(name, deps, parts, size, tuple(children))  # type: ignore[arg-type]
     kept.held[name] = found
     return found
 
 
 def _stamp(info: os.stat_result) -> tuple[int, ...]:
+    """Which file this is and whether it was written since: device, inode, size and
+    mtime. Not the ctime (as cache.signature and write's folder stamps use): blue/green
+    publishing hard-links unchanged pages into the next site, which changes it."""
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
