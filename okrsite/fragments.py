@@ -93,7 +93,8 @@ class FragmentCache:
     def __init__(self) -> None:
         self.root: Path | None = None  # the output folder the pages are published in
         self._pages: dict[str, _Page] = {}
-        self._by_key: dict[str, set[tuple[str, str]]] = {}  # so forget looks at few
+        # Pieces by key, so that forget looks at few; made again on need after `settle`.
+        self._by_key: dict[str, set[tuple[str, str]]] | None = None
         self._assembled: set[str] = set()  # pages assembled since `begin`
         self._published: set[str] = set()  # pages assembled, then published
         self._deps: dict[Deps, Deps] = {}  # one object per distinct key set
@@ -102,7 +103,7 @@ class FragmentCache:
         self._render = _Render()
 
     def __getstate__(self) -> dict:
-        return {"root": self.root, "_pages": self._pages, "_by_key": self._by_key}
+        return {"root": self.root, "_pages": self._pages}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__()
@@ -112,15 +113,16 @@ class FragmentCache:
         """Drop the pieces that show any of `keys`; all of them when `keys` is None."""
         if keys is None:
             self._pages.clear()
-            self._by_key.clear()
+            self._by_key = None
             self._published.clear()
             self._deps.clear()
             return
         # The other keys' sets may still name a dropped piece: forgetting one of them
         # later drops the piece made again under that name, which is only ever one
         # piece too many. Cleaning them costs thousands of steps for a team tree.
+        by_key = self._index()
         for key in keys:
-            for page, name in self._by_key.pop(key, ()):
+            for page, name in by_key.pop(key, ()):
                 kept = self._pages.get(page)
                 if kept is None:
                     continue
@@ -149,8 +151,9 @@ class FragmentCache:
         if render.kept is None:
             render.kept = self._pages[page] = _Page()
         render.kept.held[name] = made
-        for key in shown:
-            self._by_key.setdefault(key, set()).add((page, name))
+        if self._by_key is not None:
+            for key in shown:
+                self._by_key.setdefault(key, set()).add((page, name))
         return self._place(made)
 
     def kept(self, page: str, name: str) -> str | None:
@@ -206,6 +209,7 @@ class FragmentCache:
             for page in self._published:
                 self.settle_file(page, self.root / page)
         self._published = set()
+        self._by_key = None  # 6 % of a built site's memory; `forget` makes it again
 
     def settle_file(self, page: str, path: Path) -> None:
         """Keep the pieces of `page` as places in `path`, the file its bytes were just
@@ -226,6 +230,17 @@ class FragmentCache:
                 del self._pages[page]
 
     # --- internals --------------------------------------------------------------------
+
+    def _index(self) -> dict[str, set[tuple[str, str]]]:
+        if self._by_key is None:
+            self._by_key = {}
+            for page, kept in self._pages.items():
+                shown = [(name, placed.deps) for name, placed in kept.held.items()]
+                shown += [(name, entry[0]) for name, entry in kept.settled.items() if entry[0]]
+                for name, deps in shown:
+                    for key in deps:
+                        self._by_key.setdefault(key, set()).add((page, name))
+        return self._by_key
 
     def _place(self, found: _Placed) -> str:
         for outer in self._open:
