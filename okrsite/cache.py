@@ -29,6 +29,7 @@ import secrets
 import struct
 import sys
 import tempfile
+import types
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from okrsite.pickling import pickled_by_fields
 from okrsite.validate import PerFile, read_source
 
 CACHE_DIR = ".okrsite-cache"
-FORMAT = 15
+FORMAT = 16
 PARALLEL_MIN_FILES = 400  # fewer misses than this are parsed in-process
 
 
@@ -249,15 +250,34 @@ def _all_owned(records: list[Record]) -> list[object]:
     return [obj for record in records for obj in _owned(record)]
 
 
+_NOT_SHARED = (int, float, type(None), type, types.FunctionType, types.ModuleType)
+
+
+def _reachable(root: object, owned: dict[int, int]) -> list[object]:
+    """What `root` holds, all the way down, short of the records' objects (`owned`,
+    by id) and of values that gain nothing from being shared by reference."""
+    found: dict[int, object] = {}
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in found or id(obj) in owned or isinstance(obj, _NOT_SHARED):
+            continue
+        found[id(obj)] = obj
+        stack.extend(gc.get_referents(obj))
+    return list(found.values())
+
+
 class DiskCache:
     """`SITE/.okrsite-cache/state-<version>.pickle`: records and last-build state.
 
-    The file is a MAC, then a sequence of pickles: a header (the cache key and
-    the number of records), the records a hundred at a time, and the rest of the
-    state, whose references to the records' objects are persistent ids. One
-    pickle of everything would keep the pickler's memo of every object, and a
-    copy of each slots object's fields, until the last byte is written: 2.1 GB
-    at 10,000 teams. Pickled in batches, the records need a memo of a hundred.
+    The file is a MAC, then a sequence of pickles: a header (the cache key, the
+    number of records and of parts), the records a hundred at a time, the objects
+    the parts share, and the parts of the state, one pickle each. References to
+    the records' and the shared objects are persistent ids, so every pickle keeps
+    them as the very objects. One pickle of everything would keep the pickler's
+    memo of every object, and a copy of each slots object's fields, until the last
+    byte is written: 2.1 GB at 10,000 teams. In batches and parts, saving holds
+    the memo of one part at a time.
     """
 
     def __init__(self, site_dir: Path):
@@ -301,14 +321,28 @@ class DiskCache:
         records: list[Record] = []
         while len(records) < header["records"]:
             records += pickle.load(stream)
-        unpickler = pickle.Unpickler(stream)
-        unpickler.persistent_load = _all_owned(records).__getitem__
-        state = unpickler.load()
+        known = _all_owned(records)
+        known += self._unpickle(stream, known)  # the shared objects
+        state = {}
+        for _ in range(header["parts"]):
+            state.update(self._unpickle(stream, known))
         state["records"] = {record.path: record for record in records}
         return state
 
-    def save(self, state: dict) -> None:
-        """Write atomically (a temporary file renamed over the old one); errors are ignored."""
+    @staticmethod
+    def _unpickle(stream: io.BytesIO, known: list[object]):
+        unpickler = pickle.Unpickler(stream)
+        unpickler.persistent_load = known.__getitem__
+        return unpickler.load()
+
+    def save(
+        self, records: dict[str, Record], parts: list[dict[str, object]], shared: object = None
+    ) -> None:
+        """Save `records` and `parts` of the state (each a dict, merged again by `load`).
+
+        Objects that two parts hold must be reachable from `shared` (or belong to a
+        record), or each part loads a copy of its own. Writes atomically (a temporary
+        file renamed over the old one); errors are ignored."""
         key = machine_key()
         if key is None:
             return
@@ -325,7 +359,7 @@ class DiskCache:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(bytes(_MAC_SIZE))  # the MAC goes here once it is known
                     signed = _SigningWriter(handle, key)
-                    self._write(signed, state)
+                    self._write(signed, list(records.values()), parts, shared)
                     handle.seek(0)
                     handle.write(signed.mac.digest())
                 os.replace(temp, self.path)
@@ -334,18 +368,31 @@ class DiskCache:
                     os.unlink(temp)
                 raise
 
-    def _write(self, file: _SigningWriter, state: dict) -> None:
-        records = list(state["records"].values())
-        pickle.dump({"key": self.key(), "records": len(records)}, file, protocol=5)
+    def _write(
+        self, file: _SigningWriter, records: list[Record], parts: list[dict], shared: object
+    ) -> None:
+        header = {"key": self.key(), "records": len(records), "parts": len(parts)}
+        pickle.dump(header, file, protocol=5)
         for start in range(0, len(records), RECORDS_PER_PICKLE):
             pickle.dump(records[start : start + RECORDS_PER_PICKLE], file, protocol=5)
+        known = _all_owned(records)
         places: dict[int, int] = {}
-        for place, obj in enumerate(_all_owned(records)):
+        for place, obj in enumerate(known):
             places.setdefault(id(obj), place)  # an object met twice: its first place
+        glue = _reachable(shared, places)
+        self._pickle(file, glue, places)
+        for obj in glue:  # alive until the end (`glue` holds them): their ids stay theirs
+            places.setdefault(id(obj), len(known))
+            known.append(obj)
+        for part in parts:
+            self._pickle(file, part, places)
+
+    @staticmethod
+    def _pickle(file: _SigningWriter, obj: object, places: dict[int, int]) -> None:
         pickler = pickle.Pickler(file, protocol=5)
         find = places.get  # called for every object pickled: as lean as it gets
         pickler.persistent_id = lambda obj: find(id(obj))
-        pickler.dump({name: value for name, value in state.items() if name != "records"})
+        pickler.dump(obj)
 
     def clear(self) -> None:
         with contextlib.suppress(OSError):

@@ -515,6 +515,7 @@ class Builder:
         self._published: Published | None = None
         self._pending: set[str] = set()  # changed since the last publish
         self._memos = Memos()
+        self._shared: tuple = ()  # the last run's model, day and diagnostics: see _save_disk
         self._records_changed = False  # by the last run: the on-disk cache is behind
         self._loaded_disk = False
         self._disk_dirty = False
@@ -631,6 +632,7 @@ class Builder:
         diagnostics = sorted_diagnostics(
             config_problems + load_problems + validated.diagnostics + warnings
         )
+        self._shared = (model, today, diagnostics)
         report = BuildReport(False, diagnostics, files=len(self._paths), model=model)
         report.rollups = rollups
         self._records_changed = bool(misses) or previous.keys() != records.keys()
@@ -1004,22 +1006,30 @@ class Builder:
             self._pending = set(state.get("pending", ()))
         # Saved with the records, linked to them (cache.DiskCache), so they still hold the
         # very objects the records hand back, and pieces that describe the published pages.
-        if isinstance(state.get("memos"), Memos):
-            self._memos = state["memos"]
+        memos = {name: state.get(name) for name in Memos.__dataclass_fields__}
+        if all(isinstance(memo, dict) for memo in memos.values()):
+            self._memos = Memos(**memos)
         if isinstance(state.get("fragments"), FragmentCache):
             self._fragments = state["fragments"]
 
     def _save_disk(self) -> None:
-        state = {
-            "records": self._records,
-            "raw_html": self._raw_html,
-            "published": self._published and dataclasses.replace(self._published, by_dep=None),
-            "pending": sorted(self._pending),
-            "memos": self._memos,
-            "fragments": self._fragments,
-        }
+        published = self._published and dataclasses.replace(self._published, by_dep=None)
+        memos = self._memos
+        parts = [  # pickled apart: saving holds one part's pickler memo at a time
+            {"raw_html": self._raw_html, "pending": sorted(self._pending)},
+            {"fragments": self._fragments},
+            {"validate": memos.validate},
+            {"published": published, "pages": memos.pages, "people": memos.people},
+            {"sources": memos.sources},
+            {"rollups": memos.rollups, "lint": memos.lint, "derived": memos.derived},
+        ]
         with _no_gc():
-            self.disk.save(state)  # type: ignore[union-attr]
+            # What parts share beyond the records' objects is what every stage reads (the
+            # model's dicts and check-in groups, the day, the diagnostics), and objects
+            # within a part: the published page list and the page and people memos share
+            # pages and people; the rollups' points are lint's and the views' too.
+            # tests/test_incremental.py checks that loading makes no copies.
+            self.disk.save(self._records, parts, self._shared)  # type: ignore[union-attr]
         self._disk_dirty = False
 
 

@@ -13,12 +13,13 @@ import gc
 import os
 import pickle
 import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from okrsite.cache import DiskCache, _owned, load_sources
-from okrsite.incremental import Builder, Shape, affected_keys
+from okrsite.incremental import Builder, Memos, Shape, affected_keys
 from okrsite.load import SourceFile, discover
 from okrsite.markup import MarkdownRenderer, pack_html, unpack_html
 from okrsite.model import CheckIn, Cycle, KeyResult, Objective, Source, Team, TeamOKRs, Update
@@ -356,10 +357,36 @@ def test_saved_memos_point_at_the_loaded_records_objects(site: Path, tmp_path: P
     state = DiskCache(site).load()
     owned = {id(obj) for record in state["records"].values() for obj in _owned(record)}
     kinds = (SourceFile, Team, TeamOKRs, CheckIn, Objective, KeyResult)
-    rest = [state["memos"], state["published"]]
+    rest = [state[name] for name in Memos.__dataclass_fields__] + [state["published"]]
     shared = [obj for obj in _reachable(*rest) if isinstance(obj, kinds)]
     assert {type(obj) for obj in shared} == set(kinds)
     assert [obj for obj in shared if id(obj) not in owned] == []
+
+
+def test_the_saved_parts_share_what_they_shared(site: Path, tmp_path: Path) -> None:
+    """The parts of the state are pickled apart (cache.DiskCache); an object two parts
+    held must still be one object after loading, not a copy in each: the memos compare
+    by identity (a copy makes the next build recompute what it holds) and copies cost
+    memory. Loading must give as many objects as loading the parts pickled as one
+    (counted by type; texts and numbers are left out, their copies are harmless)."""
+    builder = Builder(site, tmp_path / "out", TODAY)
+    saved: dict = {}
+    builder.disk.save = lambda records, parts, shared: saved.update(  # type: ignore[union-attr]
+        records=records, parts=parts, shared=shared
+    )
+    assert builder.build().ok
+    records, parts, shared = saved["records"], saved["parts"], saved["shared"]
+    assert len(parts) > 1
+
+    def loaded(parts: list[dict]) -> Counter:
+        DiskCache(site).save(records, parts, shared)
+        state = DiskCache(site).load()
+        assert state.keys() == {"records"} | {name for part in parts for name in part}
+        return Counter(type(obj).__name__ for obj in _reachable(*state.values()))
+
+    apart, together = loaded(parts), loaded([{k: v for part in parts for k, v in part.items()}])
+    assert together["Person"] and together["PageSpec"] and together["Point"]
+    assert apart == together
 
 
 def test_the_summary_pieces_load_back_from_the_disk_cache(site: Path, tmp_path: Path) -> None:
