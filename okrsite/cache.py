@@ -38,12 +38,13 @@ from okrsite.diagnostics import Diagnostic
 from okrsite.load import SourceFile, content_digest, read_bytes, read_file
 from okrsite.markup import MarkdownRenderer
 from okrsite.model import CheckIn, Team, TeamOKRs
+from okrsite.packed import text_key
 from okrsite.parse import YamlMap
 from okrsite.pickling import pickled_by_fields
 from okrsite.validate import PerFile, read_source
 
 CACHE_DIR = ".okrsite-cache"
-FORMAT = 16
+FORMAT = 17
 PARALLEL_MIN_FILES = 400  # fewer misses than this are parsed in-process
 
 
@@ -58,7 +59,7 @@ class Record:
     stub: SourceFile | None  # the SourceFile without body/front matter (None: load failed)
     load_diagnostics: tuple[Diagnostic, ...]
     result: PerFile | None  # validate.read_source(source)
-    html: dict[str, bytes] = field(default_factory=dict)  # Markdown text -> markup.pack_html
+    html: dict[bytes, bytes] = field(default_factory=dict)  # packed.text_key(text) -> HTML
 
 
 def signature(site_dir: Path, rel_path: str) -> bytes:
@@ -103,7 +104,7 @@ def read_record(
     if source is None:
         return Record(rel_path, sig, digest, None, tuple(problems), None)
     result = read_source(source)
-    html = {text: markdown.packed(text) for text in markdown_texts(result[0])}
+    html = {text_key(text): markdown.packed(text) for text in markdown_texts(result[0])}
     return Record(rel_path, sig, source.digest, _stub(source), tuple(problems), result, html)
 
 

@@ -504,7 +504,7 @@ class Builder:
         self._inputs: Inputs | None = None  # validate's, from the records
         self._raw_html: str | None = None
         self._config: SiteConfig | None = None
-        self._memo: dict[str, bytes] = {}  # MarkdownRenderer.memo
+        self._memo: dict[bytes, bytes] = {}  # MarkdownRenderer.memo
         self._paths: list[str] | None = None
         self._present_set: tuple[list[str] | None, frozenset[str]] | None = None
         self._problems: list[Diagnostic] = []

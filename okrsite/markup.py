@@ -11,12 +11,13 @@ from __future__ import annotations
 import html as html_lib
 import re
 import xml.etree.ElementTree as etree
-import zlib
 
 import markdown
 import nh3
 from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
+
+from okrsite.packed import pack, text_key, unpack
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
@@ -87,31 +88,12 @@ class _DemoteHeadings(Treeprocessor):
                 element.tag = f"h{min(6, int(element.tag[1]) + 2)}"
 
 
-def pack_html(html: str) -> bytes:
-    """Rendered HTML as the build keeps it: zlib-compressed UTF-8 behind a b"z", or
-    the UTF-8 itself behind a b"=" when compressing would not make it smaller.
-
-    A build holds the HTML of every text until the end (the pages of a check-in,
-    its team and its feed all show it): a quarter of a 100-team build's records.
-    A check-in's narrative packs to about half; unpacking it costs about 12 µs,
-    against 3.5 ms to render it again."""
-    data = html.encode("utf-8")
-    small = zlib.compress(data, 1)
-    return b"z" + small if len(small) < len(data) else b"=" + data
-
-
-def unpack_html(packed: bytes) -> str:
-    if packed[:1] == b"z":
-        return zlib.decompress(memoryview(packed)[1:]).decode("utf-8")
-    return packed[1:].decode("utf-8")
-
-
 class MarkdownRenderer:
     """One configured Python-Markdown instance, reused (reset) for every body."""
 
     def __init__(self, raw_html: str = "sanitize"):
         self.raw_html = raw_html
-        self.memo: dict[str, bytes] = {}  # Markdown text -> its safe HTML, packed
+        self.memo: dict[bytes, bytes] = {}  # packed.text_key(Markdown text) -> its HTML, packed
         self._md = markdown.Markdown(
             extensions=["tables", "fenced_code", "sane_lists"], output_format="html"
         )
@@ -123,13 +105,14 @@ class MarkdownRenderer:
     def render(self, text: str) -> Markup:
         """The safe HTML of `text`, rendered once per text: `memo` keeps every result
         (preloaded by okrsite/cache.py from its on-disk cache)."""
-        return Markup(unpack_html(self.packed(text)))
+        return Markup(unpack(self.packed(text)))
 
     def packed(self, text: str) -> bytes:
-        """`render(text)` as `pack_html` keeps it."""
-        found = self.memo.get(text)
+        """`render(text)` as `packed.pack` keeps it."""
+        key = text_key(text)
+        found = self.memo.get(key)
         if found is None:
-            found = self.memo[text] = pack_html(self._render(text))
+            found = self.memo[key] = pack(self._render(text))
         return found
 
     def _render(self, text: str) -> str:

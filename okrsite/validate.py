@@ -30,6 +30,7 @@ from okrsite.model import (
     changed_positions,
     same_objects,
 )
+from okrsite.packed import pack
 from okrsite.parse import YamlList, YamlMap
 from okrsite.schema import (
     Anything,
@@ -305,7 +306,7 @@ def read_checkin(src: SourceFile, ctx: Context) -> CheckIn | None:
         date=date,
         author=fields["author"],
         updates=tuple(updates),
-        body=src.body,
+        packed_body=pack(src.body),
         source=_source(src, 1),
     )
 

@@ -9,6 +9,7 @@ from okrsite import urls, views
 from okrsite.build import check_site
 from okrsite.fragments import FragmentCache
 from okrsite.incremental import Builder
+from okrsite.packed import pack
 from okrsite.render import PageSpec, SiteRenderer
 from okrsite.rollup import cycle_rollup
 from tests.sites import TODAY, make_site
@@ -233,7 +234,10 @@ def test_views_kept_between_rebuilds_equal_views_made_afresh(tmp_path):
     moved_and_dropped = replace(before, checkins=checkins)
     # the next: a check-in edited
     checkins = dict(checkins)
-    checkins[edited] = (*groups[edited][:-1], replace(groups[edited][-1], body="Edited."))
+    checkins[edited] = (
+        *groups[edited][:-1],
+        replace(groups[edited][-1], packed_body=pack("Edited.")),
+    )
     after = replace(before, checkins=checkins)
 
     memo: dict = {}

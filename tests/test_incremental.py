@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from okrsite.cache import DiskCache, _owned, load_sources
+from okrsite.cache import DiskCache, _owned, load_sources, markdown_texts
 from okrsite.incremental import Builder, Memos, Shape, affected_keys
 from okrsite.load import SourceFile, discover
-from okrsite.markup import MarkdownRenderer, pack_html, unpack_html
+from okrsite.markup import MarkdownRenderer
 from okrsite.model import CheckIn, Cycle, KeyResult, Objective, Source, Team, TeamOKRs, Update
+from okrsite.packed import pack, text_key, unpack
 from okrsite.pickling import pickled_by_fields
 from tests.sites import TODAY, make_site
 
@@ -112,7 +113,8 @@ def test_checkin_keys_reach_every_team_above() -> None:
 def _checkin(author: str, **values: float) -> CheckIn:
     updates = tuple(Update(kr, value=v) for kr, v in values.items())
     path = "content/cycles/2026-Q4/sales/2026-11-12.md"
-    return CheckIn("sales", "2026-Q4", dt.date(2026, 11, 12), author, updates, "", Source(path))
+    date = dt.date(2026, 11, 12)
+    return CheckIn("sales", "2026-Q4", date, author, updates, pack(""), Source(path))
 
 
 def _objective(objective_id: str, kr_id: str) -> Objective:
@@ -295,23 +297,41 @@ def test_records_are_reused_by_signature_then_by_digest(site: Path) -> None:
 
 
 def test_records_keep_html_packed(site: Path) -> None:
-    """Records hold each text's HTML compressed (half the memory), as plain bytes:
-    pickling a Markup would copy its text into the pickler's memo."""
+    """Records hold each text's HTML compressed (half the memory), as plain bytes
+    (pickling a Markup would copy its text into the pickler's memo), under a digest
+    of the text, so that the text itself need not be kept."""
     paths, _ = discover(site)
     records, _ = load_sources(site, paths, {}, "sanitize")
-    pairs = [pair for record in records.values() for pair in record.html.items()]
-    assert pairs and all(type(packed) is bytes for _, packed in pairs)
     fresh = MarkdownRenderer("sanitize")
-    for text, packed in pairs:
-        html = unpack_html(packed)
-        assert html == str(fresh.render(text))
-        assert len(packed) <= len(html.encode()) + 1
-    assert any("<p>" in unpack_html(packed) for _, packed in pairs)
+    found = 0
+    for record in records.values():
+        texts = markdown_texts(record.result[0]) if record.result else []
+        assert len(record.html) == len({text_key(text) for text in texts})
+        for text in texts:
+            packed = record.html[text_key(text)]
+            assert type(packed) is bytes and unpack(packed) == str(fresh.render(text))
+            assert len(packed) <= len(unpack(packed).encode()) + 1
+            found += "<p>" in unpack(packed)
+    assert found
     narrative = "\n\n".join(
         f"Week {n}: *shipped* the {n}th fix, **no** blockers." for n in range(40)
     )
     html = str(fresh.render(narrative))
-    assert len(pack_html(html)) < len(html) / 2 and unpack_html(pack_html(html)) == html
+    assert len(pack(html)) < len(html) / 2 and unpack(pack(html)) == html
+
+
+def test_checkins_keep_their_narratives_packed(site: Path) -> None:
+    """A check-in's narrative is most of its memory: it is kept packed, and `body`
+    gives it back as written."""
+    paths, _ = discover(site)
+    records, _ = load_sources(site, paths, {}, "sanitize")
+    checkins = [r.result[0] for r in records.values() if isinstance(r.result[0], CheckIn)]
+    assert checkins
+    for checkin in checkins:
+        written = (site / checkin.source.path).read_text().split("---\n", 2)[2]
+        assert checkin.body == written and checkin.packed_body == pack(written)
+    long = CheckIn("t", "c", TODAY, None, (), pack("A calm week. " * 100), Source("x.md"))
+    assert long.body == "A calm week. " * 100 and len(long.packed_body) < 100
 
 
 def test_records_share_the_texts_that_recur(site: Path) -> None:
