@@ -29,7 +29,6 @@ import secrets
 import struct
 import sys
 import tempfile
-import types
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -251,21 +250,30 @@ def _all_owned(records: list[Record]) -> list[object]:
     return [obj for record in records for obj in _owned(record)]
 
 
-_NOT_SHARED = (int, float, type(None), type, types.FunctionType, types.ModuleType)
+_ATOMS = (int, float, type(None))  # pickled as values: no identity to keep
 
 
-def _reachable(root: object, owned: dict[int, int]) -> list[object]:
-    """What `root` holds, all the way down, short of the records' objects (`owned`,
-    by id) and of values that gain nothing from being shared by reference."""
-    found: dict[int, object] = {}
-    stack = [root]
-    while stack:
-        obj = stack.pop()
-        if id(obj) in found or id(obj) in owned or isinstance(obj, _NOT_SHARED):
-            continue
-        found[id(obj)] = obj
-        stack.extend(gc.get_referents(obj))
-    return list(found.values())
+class _Discard:
+    def write(self, data) -> int:
+        return len(data)
+
+
+def _pickled_under(root: object, places: dict[int, int]) -> list[object]:
+    """Every object that pickling `root` meets, but the records' objects (`places`,
+    by id) and atoms: what parts pickled apart must refer to, not copy. Found by
+    pickling `root` to nowhere, so it is what the parts' picklers will meet."""
+    met: dict[int, object] = {}
+
+    def persistent_id(obj: object) -> int | None:
+        place = places.get(id(obj))
+        if place is None and not isinstance(obj, _ATOMS):
+            met.setdefault(id(obj), obj)
+        return place
+
+    pickler = pickle.Pickler(_Discard(), protocol=5)
+    pickler.persistent_id = persistent_id
+    pickler.dump(root)
+    return list(met.values())
 
 
 class DiskCache:
@@ -323,7 +331,7 @@ class DiskCache:
         while len(records) < header["records"]:
             records += pickle.load(stream)
         known = _all_owned(records)
-        known += self._unpickle(stream, known)  # the shared objects
+        known += self._unpickle(stream, known)  # the objects the parts share
         state = {}
         for _ in range(header["parts"]):
             state.update(self._unpickle(stream, known))
@@ -376,15 +384,14 @@ class DiskCache:
         pickle.dump(header, file, protocol=5)
         for start in range(0, len(records), RECORDS_PER_PICKLE):
             pickle.dump(records[start : start + RECORDS_PER_PICKLE], file, protocol=5)
-        known = _all_owned(records)
+        owned = _all_owned(records)
         places: dict[int, int] = {}
-        for place, obj in enumerate(known):
+        for place, obj in enumerate(owned):
             places.setdefault(id(obj), place)  # an object met twice: its first place
-        glue = _reachable(shared, places)
-        self._pickle(file, glue, places)
-        for obj in glue:  # alive until the end (`glue` holds them): their ids stay theirs
-            places.setdefault(id(obj), len(known))
-            known.append(obj)
+        common = _pickled_under(shared, places)  # holds them: their ids stay theirs
+        self._pickle(file, common, places)
+        for place, obj in enumerate(common, start=len(owned)):
+            places[id(obj)] = place
         for part in parts:
             self._pickle(file, part, places)
 
