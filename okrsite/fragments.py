@@ -232,6 +232,8 @@ class FragmentCache:
     # --- internals --------------------------------------------------------------------
 
     def _index(self) -> dict[str, set[tuple[str, str]]]:
+        """The pieces by key, made from the held pieces and the settled places (whose
+        entries keep their keys) if `settle` dropped it."""
         if self._by_key is None:
             self._by_key = {}
             for page, kept in self._pages.items():

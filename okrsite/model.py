@@ -149,8 +149,8 @@ class CheckIn:
 
     @property
     def body(self) -> str:
-        """The Markdown narrative. Kept packed: check-ins are most of a site's files,
-        their narratives a sixth of what a built 10,000-team site holds in memory."""
+        """The Markdown narrative. Kept packed: check-ins are most of a site's files, and
+        their narratives were a sixth of what a built site held (benchmarks/README.md)."""
         return unpack(self.packed_body)
 
 
