@@ -103,7 +103,8 @@ def read_record(
     if source is None:
         return Record(rel_path, sig, digest, None, tuple(problems), None)
     result = read_source(source)
-    html = {text_key(text): markdown.packed(text) for text in markdown_texts(result[0])}
+    keys = {text_key(text): text for text in markdown_texts(result[0])}
+    html = {key: markdown.packed(text, key) for key, text in keys.items()}
     return Record(rel_path, sig, source.digest, _stub(source), tuple(problems), result, html)
 
 

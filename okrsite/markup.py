@@ -107,9 +107,9 @@ class MarkdownRenderer:
         (preloaded by okrsite/cache.py from its on-disk cache)."""
         return Markup(unpack(self.packed(text)))
 
-    def packed(self, text: str) -> bytes:
-        """`render(text)` as `packed.pack` keeps it."""
-        key = text_key(text)
+    def packed(self, text: str, key: bytes | None = None) -> bytes:
+        """`render(text)` as `packed.pack` keeps it (`key`: text_key(text), if known)."""
+        key = key or text_key(text)
         found = self.memo.get(key)
         if found is None:
             found = self.memo[key] = pack(self._render(text))
