@@ -67,6 +67,16 @@ class Source:
     line: int = 1
 
 
+def _body(self) -> str:
+    """The Markdown body of the content file (a team's charter, an OKR file's text, a
+    check-in's narrative), kept packed as `packed_body` (okrsite/packed.py): the
+    bodies were a sixth of what a built site held in memory (benchmarks/README.md)."""
+    return unpack(self.packed_body)
+
+
+_BODY = property(_body)
+
+
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Team:
@@ -75,9 +85,11 @@ class Team:
     parent: str | None
     lead: str | None
     members: tuple[str, ...]
-    body: str
+    packed_body: bytes  # the charter: see `body`
     source: Source
     parent_line: int = 1
+
+    body = _BODY
 
 
 @pickled_by_fields
@@ -119,8 +131,10 @@ class TeamOKRs:
     team: str
     cycle: str
     objectives: tuple[Objective, ...]
-    body: str
+    packed_body: bytes  # see `body`
     source: Source
+
+    body = _BODY
 
 
 @pickled_by_fields
@@ -144,14 +158,10 @@ class CheckIn:
     date: dt.date
     author: str | None
     updates: tuple[Update, ...]
-    packed_body: bytes  # the Markdown narrative as packed.pack keeps it: see `body`
+    packed_body: bytes  # the narrative: see `body`
     source: Source
 
-    @property
-    def body(self) -> str:
-        """The Markdown narrative. Kept packed: check-ins are most of a site's files, and
-        their narratives were a sixth of what a built site held (benchmarks/README.md)."""
-        return unpack(self.packed_body)
+    body = _BODY
 
 
 @dataclass(frozen=True)

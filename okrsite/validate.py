@@ -114,7 +114,7 @@ def read_team(src: SourceFile, ctx: Context) -> Team | None:
         parent=fields["parent"],
         lead=fields["lead"],
         members=fields["members"],
-        body=src.body,
+        packed_body=pack(src.body),
         source=_source(src, 1),
         parent_line=src.front_matter.line_of("parent"),
     )
@@ -255,7 +255,7 @@ def read_okrs(src: SourceFile, ctx: Context) -> TeamOKRs | None:
         objectives.append(objective)
     if len(objectives) != len(items):
         return None
-    return TeamOKRs(src.team, src.cycle, tuple(objectives), src.body, _source(src, 1))
+    return TeamOKRs(src.team, src.cycle, tuple(objectives), pack(src.body), _source(src, 1))
 
 
 def read_checkin(src: SourceFile, ctx: Context) -> CheckIn | None:
@@ -466,7 +466,7 @@ def _drop_objectives(file: TeamOKRs, cycle: str, bad: set[tuple[str, str, str]])
     kept = tuple(o for o in file.objectives if (cycle, file.team, o.id) not in bad)
     if len(kept) == len(file.objectives):
         return file
-    return TeamOKRs(file.team, file.cycle, kept, file.body, file.source)
+    return TeamOKRs(file.team, file.cycle, kept, file.packed_body, file.source)
 
 
 @dataclass(frozen=True)

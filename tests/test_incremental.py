@@ -128,7 +128,7 @@ SALES_OKRS = TeamOKRs(
     "sales",
     "2026-Q4",
     (_objective("grow", "deals"), _objective("fill", "pipeline")),
-    "",
+    pack(""),
     Source("content/cycles/2026-Q4/sales.md"),
 )
 
@@ -320,16 +320,16 @@ def test_records_keep_html_packed(site: Path) -> None:
     assert len(pack(html)) < len(html) / 2 and unpack(pack(html)) == html
 
 
-def test_checkins_keep_their_narratives_packed(site: Path) -> None:
-    """A check-in's narrative is most of its memory: it is kept packed, and `body`
-    gives it back as written."""
+def test_content_files_keep_their_bodies_packed(site: Path) -> None:
+    """A file's Markdown body is most of its memory (a check-in's narrative above all):
+    the model keeps it packed, and `body` gives it back as written."""
     paths, _ = discover(site)
     records, _ = load_sources(site, paths, {}, "sanitize")
-    checkins = [r.result[0] for r in records.values() if isinstance(r.result[0], CheckIn)]
-    assert checkins
-    for checkin in checkins:
-        written = (site / checkin.source.path).read_text().split("---\n", 2)[2]
-        assert checkin.body == written and checkin.packed_body == pack(written)
+    found = [r.result[0] for r in records.values() if r.result and r.result[0] is not None]
+    assert {type(obj) for obj in found} >= {Team, TeamOKRs, CheckIn}
+    for obj in found:
+        written = (site / obj.source.path).read_text().split("---\n", 2)[2]
+        assert obj.body == written and obj.packed_body == pack(written)
     long = CheckIn("t", "c", TODAY, None, (), pack("A calm week. " * 100), Source("x.md"))
     assert long.body == "A calm week. " * 100 and len(long.packed_body) < 100
 
