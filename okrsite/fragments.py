@@ -46,7 +46,7 @@ from pathlib import Path
 _TOKEN = secrets.token_hex(8)
 _PLACEHOLDER = re.compile(f"\x00{_TOKEN}:(\\d+)\x00")
 
-Deps = frozenset[str]
+Deps = tuple[str, ...]  # sorted, as render.PageSpec.deps (one object per distinct set)
 # A settled piece: the keys it shows (None once forgotten: its place still locates
 # the pieces inside it), the piece holding it (None: the page), where it starts in
 # that one, its size, and the names of the pieces placed in it.
@@ -145,7 +145,7 @@ class FragmentCache:
         finally:
             shown, empty = self._open.pop(), self._empty.pop()
         made = self._parts_of(text, name, empty)
-        keys = frozenset(shown)
+        keys = tuple(sorted(shown))
         made.deps = self._deps.setdefault(keys, keys)
         render = self._render
         if render.kept is None:
@@ -246,7 +246,7 @@ class FragmentCache:
 
     def _place(self, found: _Placed) -> str:
         for outer in self._open:
-            outer |= found.deps
+            outer.update(found.deps)
         render = self._render
         if not found.size:
             (self._empty[-1] if self._empty else render.empty).append(found)
@@ -295,7 +295,7 @@ class FragmentCache:
         children = [(e, 0) for e in empty]
         if not placed or "\x00" not in text:  # no placeholder: skip the regex
             data = text.encode("utf-8")
-            return _Placed(name, frozenset(), (data,), len(data), tuple(children))
+            return _Placed(name, (), (data,), len(data), tuple(children))
         split = _PLACEHOLDER.split(text)  # text, index, text, index, …, text
         first = split[0].encode("utf-8")
         segments: list[bytes] = [first]
@@ -308,7 +308,7 @@ class FragmentCache:
             after = split[i + 1].encode("utf-8")
             segments.append(after)
             offset += len(after)
-        return _Placed(name, frozenset(), tuple(segments), offset, tuple(children))
+        return _Placed(name, (), tuple(segments), offset, tuple(children))
 
 
 def _settle(kept: _Page, holder: str | None, children: tuple[tuple[_Placed, int], ...]) -> None:

@@ -103,6 +103,7 @@ from okrsite.model import (
     changed_positions,
 )
 from okrsite.render import (
+    Deps,
     OutputFile,
     PageSpec,
     SiteRenderer,
@@ -130,7 +131,7 @@ from okrsite.write import (
 
 PARALLEL_MIN_PAGES = 2000  # fewer pages than this render in-process
 CHUNK_PAGES = 250  # pages per task handed to a worker
-STATIC_DEPS = frozenset({"<static>"})  # theme files: any theme change renders everything
+STATIC_DEPS = ("<static>",)  # theme files: any theme change renders everything
 
 
 @dataclass
@@ -261,7 +262,7 @@ class Selection:
         return self.pages + [specs[i] for i in self.moved]
 
 
-Manifest = dict[str, tuple[frozenset[str], str, int]]  # path -> (deps, digest, size)
+Manifest = dict[str, tuple[Deps, str, int]]  # path -> (deps, digest, size)
 
 
 def _digests(manifest: Manifest) -> dict[str, str]:
@@ -964,7 +965,7 @@ class Builder:
         manifest: Manifest = {} if touched is None else dict(old)
         changed: list[OutputFile] = []
 
-        def compare(path: str, deps: frozenset[str], file: OutputFile) -> None:
+        def compare(path: str, deps: Deps, file: OutputFile) -> None:
             hashed = digest(file.content)
             manifest[path] = (deps, hashed, len(file.content))
             if path not in old or old[path][1] != hashed:

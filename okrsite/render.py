@@ -46,6 +46,11 @@ SEARCH_INDEX = "js:search"  # the search index script (okrsite/search.py)
 ATOM_FEED = "atom:feed"  # check-ins as Atom (okrsite/feeds.py)
 SITEMAP = "xml:sitemap"  # only when base_url is set: a sitemap needs absolute URLs
 
+# A page's dependency keys, sorted: equal sets are equal tuples in every process.
+# A tuple, not a frozenset: most pages have keys of their own (a key result, a
+# check-in), and a page's keys are only iterated (or searched for "*", among few).
+Deps = tuple[str, ...]
+
 
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
@@ -78,7 +83,7 @@ class PageSpec:
     path: str
     template: str
     context: dict = field(default_factory=dict)
-    deps: frozenset[str] = frozenset({"*"})
+    deps: Deps = ("*",)
 
 
 def page_specs(
@@ -170,17 +175,20 @@ def _splice(specs: list[PageSpec], where: tuple[int, int], pages: list[PageSpec]
     return True
 
 
-def _page(path: str, template: str, context: dict, deps: set[str] | frozenset[str]) -> PageSpec:
-    """A page of one part of the site; an HTML one also shows the cycle switcher."""
+def _page(path: str, template: str, context: dict, deps: set[str] | Deps) -> PageSpec:
+    """A page of one part of the site; an HTML one also shows the cycle switcher.
+    `deps` as a tuple is kept as it is (the same object for many pages)."""
     if path.endswith(".html") and "cycles" not in deps:
         deps = _html_deps(*deps)
-    return PageSpec(path, template, context, frozenset(deps))  # a frozenset: the same object
+    elif not isinstance(deps, tuple):
+        deps = tuple(sorted(deps))
+    return PageSpec(path, template, context, deps)
 
 
-def _html_deps(*keys: str) -> frozenset[str]:
-    """The deps of HTML pages that show `keys`, made once for many pages: a site of
-    10,000 teams has 600,000 pages, and a set of their own took 100 MB."""
-    return frozenset({*keys, "cycles"})
+def _html_deps(*keys: str) -> Deps:
+    """The deps of HTML pages that show `keys` (made once for the pages that share
+    them: a site of 10,000 teams has 600,000 pages)."""
+    return tuple(sorted({*keys, "cycles"}))
 
 
 def _memoised(memo: dict, key: tuple, sources: tuple, make) -> list[PageSpec]:

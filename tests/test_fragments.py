@@ -109,7 +109,7 @@ def test_published_pieces_are_kept_as_places_and_read_back(tmp_path):
         holder is None
         and page[start : start + size] == "<ul><li>a1 é</li><li>a2</li></ul>".encode()
     )
-    assert deps == {"branch:a", "leaf:a1", "leaf:a2"}  # an outer piece shows the inner keys
+    assert deps == ("branch:a", "leaf:a1", "leaf:a2")  # an outer piece shows the inner keys
     assert inner == ("a1", "a2")
     _, holder, a2_start, a2_size, _ = kept.settled["a2"]  # placed in its branch
     assert holder == "a" and page[start + a2_start : start + a2_start + a2_size] == b"<li>a2</li>"

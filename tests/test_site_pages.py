@@ -385,7 +385,7 @@ def test_pages_that_change_declare_it_in_their_deps(tmp_path, change):
         deps = set()
         for specs in (before_specs, after_specs):
             if p in specs:
-                deps |= specs[p].deps
+                deps.update(specs[p].deps)
         if not deps & keys:
             dishonest.append(f"{p} changed but depends only on {sorted(deps)}")
     assert not dishonest, "\n".join(dishonest)
