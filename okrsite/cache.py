@@ -43,7 +43,7 @@ from okrsite.pickling import pickled_by_fields
 from okrsite.validate import PerFile, read_source
 
 CACHE_DIR = ".okrsite-cache"
-FORMAT = 19
+FORMAT = 20
 PARALLEL_MIN_FILES = 400  # fewer misses than this are parsed in-process
 
 
@@ -225,23 +225,23 @@ RECORDS_PER_PICKLE = 100
 
 
 def _owned(record: Record) -> list[object]:
-    """The objects of `record` that the rest of the saved state may point at (the
-    stages' memos hold them by identity), in a fixed order: a record and this
-    list are all that is needed to find them again after loading."""
-    found: list[object] = [record]
+    """The objects of `record` that the rest of the saved state points at (the
+    stages' memos hold them by identity), in a fixed order: a record and this list
+    are all that is needed to find them again after loading. Only those: saving
+    maps each one to its place (1.9 million objects at 10,000 teams, about 100
+    bytes each), so the record itself, its diagnostics and the tuples inside model
+    objects, which the state reaches only through their owners, are left out."""
+    found: list[object] = []
     if record.stub is not None:
         found.append(record.stub)
     if record.result is not None:
-        model, diagnostics = record.result
-        found += [record.result, diagnostics]
+        model = record.result[0]
+        found.append(record.result)
         if model is not None:
             found.append(model)
         if isinstance(model, TeamOKRs):
-            found.append(model.objectives)
             for objective in model.objectives:
-                found += [objective, objective.key_results, *objective.key_results]
-        elif isinstance(model, CheckIn):
-            found.append(model.updates)
+                found += [objective, *objective.key_results]
     return found
 
 
