@@ -65,6 +65,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import gc
+import struct
 import threading
 import time
 from collections import defaultdict
@@ -114,6 +115,8 @@ from okrsite.render import (
     objective_key,
     okrs_key,
     page_specs,
+    pages_memo_apart,
+    pages_memo_joined,
     theme_dirs,
 )
 from okrsite.rollup import CycleRollup, cycle_rollup
@@ -263,6 +266,69 @@ class Selection:
 
 
 Manifest = dict[str, tuple[Deps, str, int]]  # path -> (deps, digest, size)
+
+
+# Saving the page list beside the manifest (see _save_disk).
+SPECS_PER_PART = 20_000  # pages per pickle
+_PAGE_ROW = struct.Struct("<16sQ")  # a page's entry in the manifest: digest, size
+
+
+def _spec_parts(specs: list[PageSpec]) -> list[dict[str, list[PageSpec]]]:
+    """`specs` in parts of about SPECS_PER_PART pages ("specs 0", "specs 1", …), cut
+    where two pages do not share a context (a team's pages share one), so that no
+    object is in two parts."""
+    parts: list[dict[str, list[PageSpec]]] = []
+    start = 0
+    for end in range(SPECS_PER_PART, len(specs), SPECS_PER_PART):
+        while end < len(specs) and specs[end].context is specs[end - 1].context:
+            end += 1
+        if start < end < len(specs):
+            parts.append({f"specs {len(parts)}": specs[start:end]})
+            start = end
+    parts.append({f"specs {len(parts)}": specs[start:]})
+    return parts
+
+
+def _saved_specs(state: dict) -> list[PageSpec]:
+    """The page list `_spec_parts` saved, joined again."""
+    specs: list[PageSpec] = []
+    count = 0
+    while isinstance(part := state.get(f"specs {count}"), list):
+        specs += part
+        count += 1
+    return specs
+
+
+def _manifest_apart(manifest: Manifest, specs: list[PageSpec]) -> tuple[bytes, Manifest] | Manifest:
+    """`manifest` for saving beside `specs`: the pages' digests and sizes as one bytes
+    object in `specs`' order, the other entries (static files) as they are. Saved as
+    a dict, every page's entry added two objects to the pickler's memo (1.2 million at
+    10,000 teams), and the path and deps it shares with `specs`. A manifest that does
+    not match `specs` exactly is saved as it is."""
+    rows = bytearray()
+    try:
+        for spec in specs:
+            deps, digest, size = manifest[spec.path]
+            if deps != spec.deps:
+                return manifest
+            rows += _PAGE_ROW.pack(bytes.fromhex(digest), size)
+    except (KeyError, ValueError, struct.error):  # a page without an entry; not XXH3
+        return manifest
+    static = {path: entry for path, entry in manifest.items() if entry[0] == STATIC_DEPS}
+    if len(static) + len(specs) != len(manifest):
+        return manifest
+    return bytes(rows), static
+
+
+def _manifest_joined(saved: tuple[bytes, Manifest] | Manifest, specs: list[PageSpec]) -> Manifest:
+    """The manifest `_manifest_apart` saved, made whole again with `specs`."""
+    if isinstance(saved, dict):
+        return saved
+    rows, static = saved
+    entries = _PAGE_ROW.iter_unpack(rows)
+    manifest = {s.path: (s.deps, d.hex(), n) for s, (d, n) in zip(specs, entries, strict=True)}
+    manifest.update(static)
+    return manifest
 
 
 def _digests(manifest: Manifest) -> dict[str, str]:
@@ -1001,34 +1067,55 @@ class Builder:
         self._raw_html = state.get("raw_html")
         for record in records.values():
             self._memo.update(record.html)
+        # The page list and the manifest are saved apart from the rest (_save_disk).
+        specs = _saved_specs(state)
         published = state.get("published")
         if isinstance(published, Published):
-            self._published = published
-            self._pending = set(state.get("pending", ()))
+            try:
+                manifest = _manifest_joined(state.get("manifest"), specs)
+            except (TypeError, ValueError, struct.error):  # not the shape saved
+                manifest = None
+            if manifest is not None:
+                self._published = dataclasses.replace(published, specs=specs, manifest=manifest)
+                self._pending = set(state.get("pending", ()))
         # Saved with the records, linked to them (cache.DiskCache), so they still hold the
         # very objects the records hand back, and pieces that describe the published pages.
         memos = {name: state.get(name) for name in Memos.__dataclass_fields__}
         if all(isinstance(memo, dict) for memo in memos.values()):
-            self._memos = Memos(**memos)
+            memos["pages"] = pages_memo_joined(memos["pages"], specs)  # type: ignore[arg-type]
+            self._memos = Memos(**memos)  # type: ignore[arg-type]
         if isinstance(state.get("fragments"), FragmentCache):
             self._fragments = state["fragments"]
 
     def _save_disk(self) -> None:
-        published = self._published and dataclasses.replace(self._published, by_dep=None)
+        published, specs, manifest = self._published, [], {}
+        if published is not None:
+            specs, manifest = published.specs, _manifest_apart(published.manifest, published.specs)
+            published = dataclasses.replace(published, specs=[], manifest={}, by_dep=None)
         memos = self._memos
         parts = [  # pickled apart: saving holds one part's pickler memo at a time
             {"raw_html": self._raw_html, "pending": sorted(self._pending)},
             {"fragments": self._fragments},
             {"validate": memos.validate},
-            {"published": published, "pages": memos.pages, "people": memos.people},
+            {
+                "published": published,
+                "manifest": manifest,
+                "pages": pages_memo_apart(memos.pages, specs),
+                "people": memos.people,
+            },
+            # The page list in parts of its own, which the manifest and the page memo
+            # name by position. As one part with them, its pickler's memo held 618,626
+            # objects at 1,000 teams: at 10,000, a table of 16 M entries (268 MB), made
+            # while the one of 8 M was still held (it doubles past two thirds full).
+            *_spec_parts(specs),
             {"sources": memos.sources},
             {"rollups": memos.rollups, "lint": memos.lint, "derived": memos.derived},
         ]
         with _no_gc():
             # What parts share beyond the records' objects is what every stage reads (the
             # model's dicts and check-in groups, the day, the diagnostics), and objects
-            # within a part: the published page list and the page and people memos share
-            # pages and people; the rollups' points are lint's and the views' too.
+            # within a part: the page and people memos share people; the rollups' points
+            # are lint's and the views' too.
             # tests/test_incremental.py checks that loading makes no copies.
             self.disk.save(self._records, parts, self._shared)  # type: ignore[union-attr]
         self._disk_dirty = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 import sys
 import tomllib
 from collections import defaultdict
@@ -128,6 +129,43 @@ def page_specs(
         specs.append(PageSpec(urls.SITEMAP, SITEMAP, {"pages": html}))
     memo["last"] = (_page_sources(model, current, people), specs, slices)
     return specs
+
+
+def pages_memo_apart(memo: dict, specs: list[PageSpec]) -> dict:
+    """`memo` (page_specs') for saving beside `specs`, its last list of pages: the
+    pages of each person, team, OKR file and check-in group that are a stretch of
+    `specs` are named by where they are in it, so the pages are saved once, with
+    `specs`. `pages_memo_joined` puts them back."""
+    last = memo.get("last")
+    if last is None or last[1] is not specs:
+        return memo
+    sources, _, slices = last
+    apart: dict = {"last": (sources, None, slices)}
+    for key, value in memo.items():
+        where = slices.get(key)
+        if key != "last" and where is not None and _is_stretch(value[1], specs, where):
+            apart[key] = (value[0], where)
+        elif key != "last":
+            apart[key] = value
+    return apart
+
+
+def pages_memo_joined(apart: dict, specs: list[PageSpec]) -> dict:
+    """`pages_memo_apart`'s result with the pages back: the very objects of `specs`."""
+    last = apart.get("last")
+    if last is None or last[1] is not None:
+        return apart
+    memo: dict = {"last": (last[0], specs, last[2])}
+    for key, value in apart.items():
+        if key != "last":
+            sources, pages = value
+            memo[key] = (sources, specs[pages[0] : pages[1]] if isinstance(pages, tuple) else pages)
+    return memo
+
+
+def _is_stretch(pages: list[PageSpec], specs: list[PageSpec], where: tuple[int, int]) -> bool:
+    start, end = where
+    return len(pages) == end - start and all(map(operator.is_, pages, specs[start:end]))
 
 
 def _page_sources(model: Model, current: str | None, people: dict) -> tuple:

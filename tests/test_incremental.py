@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from okrsite import incremental
 from okrsite.cache import DiskCache, _owned, load_sources, markdown_texts
 from okrsite.incremental import Builder, Memos, Shape, affected_keys
 from okrsite.load import SourceFile, discover
@@ -420,6 +421,38 @@ def test_the_saved_parts_share_what_they_shared(site: Path, tmp_path: Path) -> N
     assert ours(_reachable({r.path: r for r in records.values()}, *parts)) == ours(
         _reachable(*state.values())
     )
+
+
+def test_the_page_list_loads_back_whole(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page list is saved in parts of its own, the manifest as digests in its
+    order and the page memo as positions in it (Builder._save_disk). Loaded, they
+    are what was saved, and the memo holds the very pages of the list (rebuilds
+    compare them by identity); a context shared by pages stays one object."""
+    monkeypatch.setattr(incremental, "SPECS_PER_PART", 5)  # many parts for a small site
+    first = Builder(site, tmp_path / "out", TODAY)
+    assert first.build().ok
+    before = first._published
+    second = Builder(site, tmp_path / "out", TODAY)
+    second._load_disk()
+    after = second._published
+    assert before is not None and after is not None and len(before.specs) > 20
+    assert [(s.path, s.template, s.deps) for s in after.specs] == [
+        (s.path, s.template, s.deps) for s in before.specs
+    ]
+    assert after.manifest == before.manifest and len(after.manifest) > len(after.specs)
+
+    def shared(specs: list) -> list[int]:
+        return [i for i in range(1, len(specs)) if specs[i].context is specs[i - 1].context]
+
+    assert shared(after.specs) == shared(before.specs) != []
+    memo = second._memos.pages
+    assert memo["last"][1] is after.specs
+    where = {id(spec) for spec in after.specs}
+    groups = [value[1] for key, value in memo.items() if key != "last"]
+    assert len(groups) > 5 and all(id(page) in where for pages in groups for page in pages)
+    assert second.build().written == []  # and it describes the output as it is
 
 
 def test_the_summary_pieces_load_back_from_the_disk_cache(site: Path, tmp_path: Path) -> None:
