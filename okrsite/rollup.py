@@ -7,6 +7,8 @@ site and the JSON can never disagree. Rounding is for display only.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import struct
 from dataclasses import dataclass
 
 from okrsite.model import (
@@ -34,7 +36,6 @@ class Point:
     confidence: float | None
 
 
-@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class KRRollup:
     current: float | None  # metric only
@@ -45,6 +46,65 @@ class KRRollup:
     status: str
     score: float | None
     history: tuple[Point, ...]
+
+    def __reduce__(self):
+        """Pickled with its history as one bytes object (see `_packed_history`)."""
+        fields = (self.current, self.progress, self.confidence, self.grade, self.note)
+        packed = _packed_history(self.history)
+        if packed is None:
+            return (KRRollup, (*fields, self.status, self.score, self.history))
+        return (_unpacked_rollup, (*fields, self.status, self.score, packed))
+
+
+# A point packed: its date's ordinal, its progress and its confidence, and which of
+# them were ints (YAML gives `1` as an int) or None, so that they load as they were.
+_POINT = struct.Struct("<iddB")
+_PROGRESS_INT, _CONFIDENCE_INT, _CONFIDENCE_NONE = 1, 2, 4
+
+
+def _packed_history(history: tuple[Point, ...]) -> bytes | None:
+    """`history` as bytes, or None if a value is of a kind it cannot hold exactly.
+
+    Saving the cache pickles every point of every key result: 1.6 million at 10,000
+    teams, each an object and a tuple of its fields that the pickler memoizes until
+    the whole part is written. Packed, a key result's history is one object."""
+    rows = bytearray()
+    for point in history:
+        progress, confidence = point.progress, point.confidence
+        flags = _CONFIDENCE_NONE if confidence is None else 0
+        flags |= _PROGRESS_INT if type(progress) is int else 0
+        flags |= _CONFIDENCE_INT if type(confidence) is int else 0
+        confidence = 0.0 if confidence is None else confidence
+        if type(point.date) is not dt.date or not (_exact(progress) and _exact(confidence)):
+            return None
+        rows += _POINT.pack(point.date.toordinal(), progress, confidence, flags)
+    return bytes(rows)
+
+
+def _exact(value: object) -> bool:
+    """Whether `value` survives being packed as a double (bools and big ints do not)."""
+    return type(value) is float or (type(value) is int and float(value) == value)
+
+
+def _unpacked_rollup(*fields) -> KRRollup:
+    *values, packed = fields
+    history = tuple(
+        Point(
+            _date(ordinal),
+            int(progress) if flags & _PROGRESS_INT else progress,
+            None
+            if flags & _CONFIDENCE_NONE
+            else (int(confidence) if flags & _CONFIDENCE_INT else confidence),
+        )
+        for ordinal, progress, confidence, flags in _POINT.iter_unpack(packed)
+    )
+    return KRRollup(*values, history)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date(ordinal: int) -> dt.date:
+    """One date object per day for every loaded point (a cycle has a few hundred)."""
+    return dt.date.fromordinal(ordinal)
 
 
 @pickled_by_fields

@@ -26,6 +26,7 @@ from okrsite.markup import MarkdownRenderer
 from okrsite.model import CheckIn, Cycle, KeyResult, Objective, Source, Team, TeamOKRs, Update
 from okrsite.packed import pack, text_key, unpack
 from okrsite.pickling import pickled_by_fields
+from okrsite.rollup import KRRollup, Point
 from tests.sites import TODAY, make_site
 
 OBJ_FIELDS = [f.name for f in dataclasses.fields(Objective)]
@@ -482,6 +483,30 @@ def test_slots_dataclasses_pickle_as_their_field_values() -> None:
 
     with pytest.raises(TypeError, match="__init__ argument"):
         pickled_by_fields(Derived)
+
+
+def test_key_result_histories_pickle_packed_and_exact() -> None:
+    """A KRRollup pickles its history as one bytes object (rollup._packed_history); what
+    loads must be equal and of the same types (an int confidence from YAML prints as
+    `1`, not `1.0`), and a value bytes cannot hold exactly keeps the plain form."""
+    day = dt.date(2026, 11, 2)
+    history = (
+        Point(day, 0.25, None),
+        Point(day + dt.timedelta(7), 1, 0),
+        Point(day + dt.timedelta(14), 0.5, 0.35),
+        Point(day + dt.timedelta(21), 0.0, 1),
+    )
+    rollup = KRRollup(120.0, 0.5, 0.35, None, "on plan", "on-track", None, history)
+    packed = pickle.dumps(rollup, protocol=5)
+    assert b"Point" not in packed
+    loaded = pickle.loads(packed)
+    assert loaded == rollup
+    types = [(type(p.date), type(p.progress), type(p.confidence)) for p in loaded.history]
+    assert types == [(type(p.date), type(p.progress), type(p.confidence)) for p in history]
+    for odd in (True, 2**60 + 1):  # a bool, an int a double cannot hold
+        plain = dataclasses.replace(rollup, history=(Point(day, odd, None),))
+        again = pickle.loads(pickle.dumps(plain, protocol=5))
+        assert again == plain and type(again.history[0].progress) is type(odd)
 
 
 def test_rebuilds_never_run_concurrently(site: Path, tmp_path: Path) -> None:
