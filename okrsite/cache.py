@@ -313,11 +313,13 @@ class DiskCache:
                 return {}
             stream = io.BytesIO(data)  # shares `data`'s buffer: no copy
             stream.seek(_MAC_SIZE)
+            enabled = gc.isenabled()
             gc.disable()  # unpickling many objects: no point scanning them
             try:
                 state = self._read(stream)
             finally:
-                gc.enable()
+                if enabled:
+                    gc.enable()
         except Exception:  # missing, truncated, corrupt, from another okrsite: ignore
             return {}
         if not isinstance(state, dict) or not isinstance(state.get("records"), dict):

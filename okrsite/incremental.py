@@ -1057,7 +1057,10 @@ class Builder:
         if self.disk is None or self._loaded_disk:
             return
         self._loaded_disk = True
-        state = self.disk.load()
+        with _no_gc():  # what is joined after unpickling would start full collections
+            self._load_state(self.disk.load())
+
+    def _load_state(self, state: dict) -> None:
         records = state.get("records")
         if not isinstance(records, dict) or not all(
             isinstance(r, Record) for r in records.values()

@@ -88,17 +88,14 @@ def _exact(value: object) -> bool:
 
 def _unpacked_rollup(*fields) -> KRRollup:
     *values, packed = fields
-    history = tuple(
-        Point(
-            _date(ordinal),
-            int(progress) if flags & _PROGRESS_INT else progress,
-            None
-            if flags & _CONFIDENCE_NONE
-            else (int(confidence) if flags & _CONFIDENCE_INT else confidence),
-        )
-        for ordinal, progress, confidence, flags in _POINT.iter_unpack(packed)
-    )
-    return KRRollup(*values, history)
+    history = []
+    for ordinal, progress, confidence, flags in _POINT.iter_unpack(packed):
+        if flags:  # an int or a None: rarer, and slower to bring back
+            progress = int(progress) if flags & _PROGRESS_INT else progress
+            confidence = int(confidence) if flags & _CONFIDENCE_INT else confidence
+            confidence = None if flags & _CONFIDENCE_NONE else confidence
+        history.append(Point(_date(ordinal), progress, confidence))
+    return KRRollup(*values, tuple(history))
 
 
 @functools.lru_cache(maxsize=4096)
