@@ -142,11 +142,11 @@ def pages_memo_apart(memo: dict, specs: list[PageSpec]) -> dict:
     sources, _, slices = last
     apart: dict = {"last": (sources, None, slices)}
     for key, value in memo.items():
+        if key == "last":
+            continue
         where = slices.get(key)
-        if key != "last" and where is not None and _is_stretch(value[1], specs, where):
-            apart[key] = (value[0], where)
-        elif key != "last":
-            apart[key] = value
+        stretch = where is not None and _is_stretch(value[1], specs, where)
+        apart[key] = (value[0], where) if stretch else value
     return apart
 
 
@@ -215,7 +215,7 @@ def _splice(specs: list[PageSpec], where: tuple[int, int], pages: list[PageSpec]
 
 def _page(path: str, template: str, context: dict, deps: set[str] | Deps) -> PageSpec:
     """A page of one part of the site; an HTML one also shows the cycle switcher.
-    `deps` as a tuple is kept as it is (the same object for many pages)."""
+    `deps` already a tuple (`_html_deps`) is kept as it is."""
     if path.endswith(".html") and "cycles" not in deps:
         deps = _html_deps(*deps)
     elif not isinstance(deps, tuple):
@@ -224,8 +224,7 @@ def _page(path: str, template: str, context: dict, deps: set[str] | Deps) -> Pag
 
 
 def _html_deps(*keys: str) -> Deps:
-    """The deps of HTML pages that show `keys` (made once for the pages that share
-    them: a site of 10,000 teams has 600,000 pages)."""
+    """The deps of an HTML page that shows `keys` (and the cycle switcher)."""
     return tuple(sorted({*keys, "cycles"}))
 
 
