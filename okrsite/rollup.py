@@ -6,8 +6,10 @@ site and the JSON can never disagree. Rounding is for display only.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
+import operator
 import struct
 from dataclasses import dataclass
 
@@ -49,11 +51,15 @@ class KRRollup:
 
     def __reduce__(self):
         """Pickled with its history as one bytes object (see `_packed_history`)."""
-        fields = (self.current, self.progress, self.confidence, self.grade, self.note)
-        packed = _packed_history(self.history)
+        *fields, history = _kr_fields(self)
+        packed = _packed_history(history)
         if packed is None:
-            return (KRRollup, (*fields, self.status, self.score, self.history))
-        return (_unpacked_rollup, (*fields, self.status, self.score, packed))
+            return (KRRollup, (*fields, history))
+        return (_unpacked_rollup, (*fields, packed))
+
+
+# KRRollup's field values in order, as pickled_by_fields reads them; `history` last.
+_kr_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(KRRollup)))
 
 
 # A point packed: its date's ordinal, its progress and its confidence, and which of
