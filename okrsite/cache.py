@@ -71,13 +71,16 @@ def signature(site_dir: Path, rel_path: str) -> bytes:
     return struct.pack("<qqQq", info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
 
 
-def markdown_texts(found: object) -> list[str]:
-    """The Markdown texts of a per-file result, as pages render them."""
-    if isinstance(found, Team | CheckIn):
-        return [found.body]
+def markdown_texts(found: object, body: str | None = None) -> list[str]:
+    """The Markdown texts of a per-file result, as pages render them. `body`: the
+    file's body as text, when the caller has it (`found` keeps it packed, and
+    unpacking it again right after validation packed it is work done twice)."""
+    if not isinstance(found, Team | CheckIn | TeamOKRs):
+        return []
+    body = found.body if body is None else body
     if isinstance(found, TeamOKRs):
-        return [found.body, *(o.description for o in found.objectives if o.description)]
-    return []
+        return [body, *(o.description for o in found.objectives if o.description)]
+    return [body]
 
 
 def _stub(source: SourceFile) -> SourceFile:
@@ -103,7 +106,7 @@ def read_record(
     if source is None:
         return Record(rel_path, sig, digest, None, tuple(problems), None)
     result = read_source(source)
-    keys = {text_key(text): text for text in markdown_texts(result[0])}
+    keys = {text_key(text): text for text in markdown_texts(result[0], source.body)}
     html = {key: markdown.packed(text, key) for key, text in keys.items()}
     return Record(rel_path, sig, source.digest, _stub(source), tuple(problems), result, html)
 
