@@ -96,8 +96,13 @@ def test_parallel_matches_serial(gen_site: Path, tmp_path: Path, monkeypatch) ->
     monkeypatch.setattr(incremental, "PARALLEL_MIN_PAGES", 1)
     monkeypatch.setattr(incremental, "CHUNK_PAGES", 7)
     monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 1)
-    report = Builder(gen_site, tmp_path / "par", GENERATED_TODAY, cache=False, jobs=2).build()
+    parallel = Builder(gen_site, tmp_path / "par", GENERATED_TODAY, cache=False, jobs=2)
+    report = parallel.build()
     assert report.ok
+    # the manifest keeps the page list's path strings, not the copies workers sent back
+    published = parallel._published
+    keys = {id(path) for path in published.manifest}
+    assert all(id(spec.path) in keys for spec in published.specs)
     serial = Builder(gen_site, tmp_path / "ser", GENERATED_TODAY, cache=False, jobs=1).build()
     assert serial.ok
     assert tree(tmp_path / "par") == tree(tmp_path / "ser")
