@@ -445,7 +445,7 @@ def _checkin_keys(cycle: str, team: str, path: str, old: Shape, new: Shape) -> s
 
 
 def _updates_of(checkin: CheckIn, kr_id: str) -> list[Update]:
-    return [u for u in checkin.updates if u.key_result == kr_id]
+    return list(checkin.updates_of(kr_id))
 
 
 def digest(data: bytes) -> str:

@@ -195,9 +195,7 @@ def key_result_rollup(
     confidence = grade = note = None
     history = []
     for checkin in checkins:
-        for update in checkin.updates:
-            if update.key_result != kr.id:
-                continue
+        for update in checkin.updates_of(kr.id):
             if update.value is not None:
                 current = update.value
             if update.done is not None:

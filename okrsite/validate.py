@@ -28,6 +28,7 @@ from okrsite.model import (
     TeamOKRs,
     Update,
     changed_positions,
+    pack_updates,
     same_objects,
 )
 from okrsite.packed import pack
@@ -305,7 +306,7 @@ def read_checkin(src: SourceFile, ctx: Context) -> CheckIn | None:
         cycle=src.cycle,
         date=date,
         author=fields["author"],
-        updates=tuple(updates),
+        packed_updates=pack_updates(tuple(updates)),
         packed_body=pack(src.body),
         source=_source(src, 1),
     )

@@ -23,7 +23,18 @@ from okrsite.cache import DiskCache, _owned, load_sources, markdown_texts
 from okrsite.incremental import Builder, Memos, Shape, affected_keys
 from okrsite.load import SourceFile, discover
 from okrsite.markup import MarkdownRenderer
-from okrsite.model import CheckIn, Cycle, KeyResult, Objective, Source, Team, TeamOKRs, Update
+from okrsite.model import (
+    CheckIn,
+    Cycle,
+    KeyResult,
+    Objective,
+    Source,
+    Team,
+    TeamOKRs,
+    Update,
+    pack_updates,
+    unpack_updates,
+)
 from okrsite.packed import pack, text_key, unpack
 from okrsite.pickling import pickled_by_fields
 from okrsite.rollup import KRRollup, Point
@@ -116,7 +127,8 @@ def _checkin(author: str, **values: float) -> CheckIn:
     updates = tuple(Update(kr, value=v) for kr, v in values.items())
     path = "content/cycles/2026-Q4/sales/2026-11-12.md"
     date = dt.date(2026, 11, 12)
-    return CheckIn("sales", "2026-Q4", date, author, updates, pack(""), Source(path))
+    packed = pack_updates(updates)
+    return CheckIn("sales", "2026-Q4", date, author, packed, pack(""), Source(path))
 
 
 def _objective(objective_id: str, kr_id: str) -> Objective:
@@ -508,6 +520,36 @@ def test_key_result_histories_pickle_packed_and_exact() -> None:
         plain = dataclasses.replace(rollup, history=(Point(day, odd, None),))
         again = pickle.loads(pickle.dumps(plain, protocol=5))
         assert again == plain and type(again.history[0].progress) is type(odd)
+
+
+def test_check_in_updates_kept_packed_and_exact() -> None:
+    """A check-in keeps its updates as bytes and strings (model.pack_updates); what
+    `updates` gives back is equal and of the same types (an int from YAML prints as
+    `3`, not `3.0`), and a value a double cannot hold exactly keeps the plain form."""
+    updates = (
+        Update("signups", value=120, confidence=0.5, line=4),
+        Update("launch", progress=0.25, done=False, note="Slipped a week", line=7),
+        Update("docs", done=True, grade=1, line=9),
+        Update("churn", value=-3.75, confidence=None, progress=None, line=2**31),
+    )
+    for given in (updates, updates[:1] + updates[2:], ()):  # with notes, without, none
+        packed = pack_updates(given)
+        assert given == () or type(packed[0]) is bytes
+        back = unpack_updates(packed)
+        assert back == given
+        assert [[type(getattr(u, f.name)) for f in dataclasses.fields(u)] for u in back] == [
+            [type(getattr(u, f.name)) for f in dataclasses.fields(u)] for u in given
+        ]
+    checkin = _checkin("ana", signups=120, churn=2.5)
+    assert type(checkin.packed_updates[0]) is bytes
+    assert [(u.key_result, u.value) for u in checkin.updates] == [("signups", 120), ("churn", 2.5)]
+    assert checkin.update_count == 2 and checkin.updates_of("churn") == checkin.updates[1:]
+    assert checkin.updates_of("nps") == ()
+    for odd in (True, 2**60 + 1):  # a bool, an int a double cannot hold
+        plain = (Update("signups", value=odd), Update("churn", value=1.5))
+        assert pack_updates(plain) is plain and unpack_updates(plain) is plain
+        kept = dataclasses.replace(checkin, packed_updates=plain)
+        assert kept.update_count == 2 and kept.updates_of("churn") == plain[1:]
 
 
 def test_rebuilds_never_run_concurrently(site: Path, tmp_path: Path) -> None:
