@@ -158,6 +158,7 @@ _UPDATE_ROW = struct.Struct("<ddddIH")
 _NUMBERS = ("value", "confidence", "progress", "grade")
 _INT, _NONE = 1, 2  # a number's two flag bits (neither: a float)
 _DONE_SHIFT = 8  # done's two flag bits: 0 None, 1 False, 2 True
+_DONE = (None, False, True)
 _NO_NOTES = 1 << 10
 
 
@@ -188,6 +189,8 @@ def pack_updates(updates: tuple[Update, ...]) -> PackedUpdates:
             return updates
         rows += _UPDATE_ROW.pack(*numbers, update.line, flags)
     texts = tuple(update.key_result for update in updates)
+    if len(set(texts)) != len(texts):
+        return updates  # `updates_of` finds one update a key result
     if notes:
         texts += tuple(update.note for update in updates)
     return bytes(rows), texts
@@ -201,15 +204,21 @@ def unpack_updates(packed: PackedUpdates) -> tuple[Update, ...]:
 
 def _update_at(packed: tuple[bytes, tuple[str | None, ...]], i: int) -> Update:
     rows, texts = packed
-    *numbers, line, flags = _UPDATE_ROW.unpack_from(rows, i * _UPDATE_ROW.size)
-    for shift in range(4):
-        bits = flags >> 2 * shift & 3
-        if bits:
-            numbers[shift] = None if bits == _NONE else int(numbers[shift])
-    done = (None, False, True)[flags >> _DONE_SHIFT & 3]
+    value, confidence, progress, grade, line, flags = _UPDATE_ROW.unpack_from(
+        rows, i * _UPDATE_ROW.size
+    )
+    if flags & 0xFF:  # an int or a None among the numbers
+        value, confidence = _number(value, flags), _number(confidence, flags >> 2)
+        progress, grade = _number(progress, flags >> 4), _number(grade, flags >> 6)
+    done = _DONE[flags >> _DONE_SHIFT & 3]
     note = None if flags & _NO_NOTES else texts[len(texts) // 2 + i]
-    value, confidence, progress, grade = numbers
-    return Update(texts[i], value, confidence, note, progress, done, grade, line)
+    return Update(texts[i], value, confidence, note, progress, done, grade, line)  # type: ignore[arg-type]
+
+
+def _number(packed: float, flags: int) -> float | int | None:
+    """A number as `pack_updates` packed it, by its two flag bits (the lowest)."""
+    bits = flags & 3
+    return packed if not bits else None if bits == _NONE else int(packed)
 
 
 @pickled_by_fields
@@ -246,9 +255,11 @@ class CheckIn:
         packed = self.packed_updates
         if not packed or type(packed[0]) is not bytes:
             return tuple(u for u in packed if u.key_result == kr_id)  # type: ignore[union-attr]
-        count = len(packed[0]) // _UPDATE_ROW.size
-        ids = packed[1][:count]
-        return tuple(_update_at(packed, i) for i in range(count) if ids[i] == kr_id)  # type: ignore[arg-type]
+        try:  # the ids come first among the texts, notes after
+            at = packed[1].index(kr_id, 0, len(packed[0]) // _UPDATE_ROW.size)
+        except ValueError:
+            return ()
+        return (_update_at(packed, at),)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -545,6 +545,8 @@ def test_check_in_updates_kept_packed_and_exact() -> None:
     assert [(u.key_result, u.value) for u in checkin.updates] == [("signups", 120), ("churn", 2.5)]
     assert checkin.update_count == 2 and checkin.updates_of("churn") == checkin.updates[1:]
     assert checkin.updates_of("nps") == ()
+    twice = (Update("signups", value=1), Update("signups", value=2))  # not from a map
+    assert pack_updates(twice) is twice
     for odd in (True, 2**60 + 1):  # a bool, an int a double cannot hold
         plain = (Update("signups", value=odd), Update("churn", value=1.5))
         assert pack_updates(plain) is plain and unpack_updates(plain) is plain
