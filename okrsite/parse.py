@@ -31,6 +31,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 MAX_FRONT_MATTER_BYTES = 256 * 1024
 MAX_DEPTH = 32
+_TOO_DEEP = f"front matter nested deeper than {MAX_DEPTH} levels"
 T = TypeVar("T")
 SHARED_MAX_CHARS = 64
 
@@ -176,11 +177,7 @@ class _Builder:
             elif isinstance(event, yaml.CollectionStartEvent):
                 self.depth += 1
                 if self.depth > MAX_DEPTH:
-                    raise _YamlProblem(
-                        self.line(event),
-                        "OKR008",
-                        f"front matter nested deeper than {MAX_DEPTH} levels",
-                    )
+                    raise _YamlProblem(self.line(event), "OKR008", _TOO_DEEP)
                 self.start(event)
             elif isinstance(event, yaml.CollectionEndEvent):
                 self.depth -= 1
@@ -291,6 +288,10 @@ def load_yaml(text: str, path: str, first_line: int) -> tuple[object, list[Diagn
         at = _LineIndex(text).line(mark) if mark else 0
         line = first_line + at
         problem = exc.problem or "invalid YAML"
+        if "maximum nesting depth" in problem:
+            # PyYAML 6.0.4's libyaml stops at 1,000 levels, and may get there before
+            # _Builder sees level MAX_DEPTH: its scanner looks ahead for simple keys.
+            return None, [Diagnostic(path, line, "OKR008", _TOO_DEEP)]
         source_lines = text.split("\n")
         if mark and at < len(source_lines) and "\t" in source_lines[at]:
             problem += " (a tab: YAML indents with spaces only)"
