@@ -100,7 +100,6 @@ from okrsite.model import (
     SiteConfig,
     Team,
     TeamOKRs,
-    Update,
     changed_positions,
 )
 from okrsite.render import (
@@ -434,7 +433,7 @@ def _checkin_keys(cycle: str, team: str, path: str, old: Shape, new: Shape) -> s
         keys = {dates_key(cycle, team)}
     else:
         keys = set()
-        krs = {k for k in krs if _updates_of(before, k) != _updates_of(after, k)}
+        krs = {k for k in krs if before.updates_of(k) != after.updates_of(k)}
     group = (cycle, team)
     files = [f for f in (old.okrs.get(group), new.okrs.get(group)) if f is not None]
     objectives = {
@@ -442,10 +441,6 @@ def _checkin_keys(cycle: str, team: str, path: str, old: Shape, new: Shape) -> s
     }
     keys |= {kr_key(cycle, team, k) for k in krs}
     return keys | {objective_key(cycle, team, o) for o in objectives}
-
-
-def _updates_of(checkin: CheckIn, kr_id: str) -> list[Update]:
-    return list(checkin.updates_of(kr_id))
 
 
 def digest(data: bytes) -> str:

@@ -162,6 +162,11 @@ _DONE = (None, False, True)
 _NO_NOTES = 1 << 10
 
 
+def exact_double(value: object) -> bool:
+    """Whether `value` survives being packed as a double (bools and big ints do not)."""
+    return type(value) is float or (type(value) is int and float(value) == value)
+
+
 def pack_updates(updates: tuple[Update, ...]) -> PackedUpdates:
     """`updates` as one bytes object and a tuple of strings, or as they are if a value
     is of a kind a double cannot hold exactly (a bool, a huge int).
@@ -178,10 +183,10 @@ def pack_updates(updates: tuple[Update, ...]) -> PackedUpdates:
             if number is None:
                 flags |= _NONE << 2 * shift
                 number = 0.0
-            elif type(number) is int and float(number) == number:
-                flags |= _INT << 2 * shift
-            elif type(number) is not float:
+            elif not exact_double(number):
                 return updates
+            elif type(number) is int:
+                flags |= _INT << 2 * shift
             numbers.append(number)
         if update.done is not None:
             flags |= (2 if update.done else 1) << _DONE_SHIFT

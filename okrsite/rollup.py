@@ -21,6 +21,7 @@ from okrsite.model import (
     Objective,
     Rules,
     changed_keys,
+    exact_double,
     same_objects,
 )
 from okrsite.pickling import pickled_by_fields
@@ -81,15 +82,12 @@ def _packed_history(history: tuple[Point, ...]) -> bytes | None:
         flags |= _PROGRESS_INT if type(progress) is int else 0
         flags |= _CONFIDENCE_INT if type(confidence) is int else 0
         confidence = 0.0 if confidence is None else confidence
-        if type(point.date) is not dt.date or not (_exact(progress) and _exact(confidence)):
+        if type(point.date) is not dt.date or not (
+            exact_double(progress) and exact_double(confidence)
+        ):
             return None
         rows += _POINT.pack(point.date.toordinal(), progress, confidence, flags)
     return bytes(rows)
-
-
-def _exact(value: object) -> bool:
-    """Whether `value` survives being packed as a double (bools and big ints do not)."""
-    return type(value) is float or (type(value) is int and float(value) == value)
 
 
 def _unpacked_rollup(*fields) -> KRRollup:
