@@ -14,7 +14,7 @@ import operator
 import struct
 from dataclasses import dataclass, field
 
-from okrsite.packed import unpack
+from okrsite.packed import pack_number, unpack, unpack_number
 from okrsite.pickling import pickled_by_fields
 
 
@@ -155,16 +155,10 @@ class Update:
 # progress, grade, line and flags, and their key results' ids (then notes) apart.
 PackedUpdates = tuple[bytes, tuple[str | None, ...]] | tuple[Update, ...]
 _UPDATE_ROW = struct.Struct("<ddddIH")
-_NUMBERS = ("value", "confidence", "progress", "grade")
-_INT, _NONE = 1, 2  # a number's two flag bits (neither: a float)
+_NUMBERS = ("value", "confidence", "progress", "grade")  # two flag bits each
 _DONE_SHIFT = 8  # done's two flag bits: 0 None, 1 False, 2 True
 _DONE = (None, False, True)
 _NO_NOTES = 1 << 10
-
-
-def exact_double(value: object) -> bool:
-    """Whether `value` survives being packed as a double (bools and big ints do not)."""
-    return type(value) is float or (type(value) is int and float(value) == value)
 
 
 def pack_updates(updates: tuple[Update, ...]) -> PackedUpdates:
@@ -179,15 +173,11 @@ def pack_updates(updates: tuple[Update, ...]) -> PackedUpdates:
     for update in updates:
         numbers, flags = [], 0 if notes else _NO_NOTES
         for shift, name in enumerate(_NUMBERS):
-            number = getattr(update, name)
-            if number is None:
-                flags |= _NONE << 2 * shift
-                number = 0.0
-            elif not exact_double(number):
+            packed = pack_number(getattr(update, name))
+            if packed is None:
                 return updates
-            elif type(number) is int:
-                flags |= _INT << 2 * shift
-            numbers.append(number)
+            numbers.append(packed[0])
+            flags |= packed[1] << 2 * shift
         if update.done is not None:
             flags |= (2 if update.done else 1) << _DONE_SHIFT
         if type(update.done) not in (bool, type(None)) or not 0 <= update.line < 2**32:
@@ -202,9 +192,15 @@ def pack_updates(updates: tuple[Update, ...]) -> PackedUpdates:
 
 
 def unpack_updates(packed: PackedUpdates) -> tuple[Update, ...]:
-    if not packed or type(packed[0]) is not bytes:
+    count = _rows(packed)
+    if count is None:
         return packed  # type: ignore[return-value]  # kept as they were
-    return tuple(_update_at(packed, i) for i in range(len(packed[0]) // _UPDATE_ROW.size))
+    return tuple(_update_at(packed, i) for i in range(count))  # type: ignore[arg-type]
+
+
+def _rows(packed: PackedUpdates) -> int | None:
+    """How many updates `packed` holds as rows; None if it kept them as objects."""
+    return len(packed[0]) // _UPDATE_ROW.size if packed and type(packed[0]) is bytes else None
 
 
 def _update_at(packed: tuple[bytes, tuple[str | None, ...]], i: int) -> Update:
@@ -213,17 +209,11 @@ def _update_at(packed: tuple[bytes, tuple[str | None, ...]], i: int) -> Update:
         rows, i * _UPDATE_ROW.size
     )
     if flags & 0xFF:  # an int or a None among the numbers
-        value, confidence = _number(value, flags), _number(confidence, flags >> 2)
-        progress, grade = _number(progress, flags >> 4), _number(grade, flags >> 6)
+        value, confidence = unpack_number(value, flags), unpack_number(confidence, flags >> 2)
+        progress, grade = unpack_number(progress, flags >> 4), unpack_number(grade, flags >> 6)
     done = _DONE[flags >> _DONE_SHIFT & 3]
     note = None if flags & _NO_NOTES else texts[len(texts) // 2 + i]
     return Update(texts[i], value, confidence, note, progress, done, grade, line)  # type: ignore[arg-type]
-
-
-def _number(packed: float, flags: int) -> float | int | None:
-    """A number as `pack_updates` packed it, by its two flag bits (the lowest)."""
-    bits = flags & 3
-    return packed if not bits else None if bits == _NONE else int(packed)
 
 
 @pickled_by_fields
@@ -246,22 +236,18 @@ class CheckIn:
 
     @property
     def update_count(self) -> int:
-        packed = self.packed_updates
-        return (
-            len(packed[0]) // _UPDATE_ROW.size
-            if packed and type(packed[0]) is bytes
-            else len(packed)
-        )
+        count = _rows(self.packed_updates)
+        return len(self.packed_updates) if count is None else count
 
     def updates_of(self, kr_id: str) -> tuple[Update, ...]:
         """The update of key result `kr_id` (none, or one: they are the keys of a map),
         made without making the others: what a key result's rollup and page ask of
         every check-in of its team."""
-        packed = self.packed_updates
-        if not packed or type(packed[0]) is not bytes:
+        packed, count = self.packed_updates, _rows(self.packed_updates)
+        if count is None:
             return tuple(u for u in packed if u.key_result == kr_id)  # type: ignore[union-attr]
         try:  # the ids come first among the texts, notes after
-            at = packed[1].index(kr_id, 0, len(packed[0]) // _UPDATE_ROW.size)
+            at = packed[1].index(kr_id, 0, count)
         except ValueError:
             return ()
         return (_update_at(packed, at),)  # type: ignore[arg-type]

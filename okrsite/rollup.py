@@ -21,9 +21,9 @@ from okrsite.model import (
     Objective,
     Rules,
     changed_keys,
-    exact_double,
     same_objects,
 )
+from okrsite.packed import pack_number, unpack_number
 from okrsite.pickling import pickled_by_fields
 
 STATUSES = ("achieved", "on-track", "at-risk", "off-track", "not-started", "closed")
@@ -63,10 +63,9 @@ class KRRollup:
 _kr_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(KRRollup)))
 
 
-# A point packed: its date's ordinal, its progress and its confidence, and which of
-# them were ints (YAML gives `1` as an int) or None, so that they load as they were.
+# A point packed: its date's ordinal, its progress and its confidence, and their
+# flags (packed.pack_number: progress in the lowest two bits, confidence above).
 _POINT = struct.Struct("<iddB")
-_PROGRESS_INT, _CONFIDENCE_INT, _CONFIDENCE_NONE = 1, 2, 4
 
 
 def _packed_history(history: tuple[Point, ...]) -> bytes | None:
@@ -77,16 +76,11 @@ def _packed_history(history: tuple[Point, ...]) -> bytes | None:
     the whole part is written. Packed, a key result's history is one object."""
     rows = bytearray()
     for point in history:
-        progress, confidence = point.progress, point.confidence
-        flags = _CONFIDENCE_NONE if confidence is None else 0
-        flags |= _PROGRESS_INT if type(progress) is int else 0
-        flags |= _CONFIDENCE_INT if type(confidence) is int else 0
-        confidence = 0.0 if confidence is None else confidence
-        if type(point.date) is not dt.date or not (
-            exact_double(progress) and exact_double(confidence)
-        ):
+        progress, confidence = pack_number(point.progress), pack_number(point.confidence)
+        if type(point.date) is not dt.date or progress is None or confidence is None:
             return None
-        rows += _POINT.pack(point.date.toordinal(), progress, confidence, flags)
+        flags = progress[1] | confidence[1] << 2
+        rows += _POINT.pack(point.date.toordinal(), progress[0], confidence[0], flags)
     return bytes(rows)
 
 
@@ -95,9 +89,10 @@ def _unpacked_rollup(*fields) -> KRRollup:
     history = []
     for ordinal, progress, confidence, flags in _POINT.iter_unpack(packed):
         if flags:  # an int or a None: rarer, and slower to bring back
-            progress = int(progress) if flags & _PROGRESS_INT else progress
-            confidence = int(confidence) if flags & _CONFIDENCE_INT else confidence
-            confidence = None if flags & _CONFIDENCE_NONE else confidence
+            progress, confidence = (
+                unpack_number(progress, flags),
+                unpack_number(confidence, flags >> 2),
+            )
         history.append(Point(_date(ordinal), progress, confidence))
     return KRRollup(*values, tuple(history))
 
