@@ -1115,7 +1115,7 @@ class Builder:
         with _no_gc():
             # What parts share beyond the records' objects is what every stage reads (the
             # model's dicts and check-in groups, the day, the diagnostics), and objects
-            # within a part: the page and people memos share people; the rollups' points
+            # within a part: the page and people memos share people; the rollups
             # are lint's and the views' too.
             # tests/test_incremental.py checks that loading makes no copies.
             self.disk.save(self._records, parts, self._shared)  # type: ignore[union-attr]

@@ -217,7 +217,7 @@ def _states_by_date(objective: Objective, rollup: CycleRollup, team_id: str):
     asks this of every date, and a filter per date made it quadratic."""
     o = rollup.teams[team_id].objectives[objective.id]
     histories = [o.key_results[kr.id].history for kr in objective.key_results]
-    dates = sorted({p.date for k in o.key_results.values() for p in k.history})
+    dates = sorted({p.date for history in histories for p in history})
     states: list[Point | None] = [None] * len(histories)
     seen = [0] * len(histories)  # how many points of each history are before `date`
     for date in dates:

@@ -37,7 +37,7 @@ from okrsite.model import (
 )
 from okrsite.packed import pack, text_key, unpack
 from okrsite.pickling import pickled_by_fields
-from okrsite.rollup import KRRollup, Point
+from okrsite.rollup import KRRollup, Point, pack_history
 from tests.sites import TODAY, make_site
 
 OBJ_FIELDS = [f.name for f in dataclasses.fields(Objective)]
@@ -420,7 +420,7 @@ def test_the_saved_parts_share_what_they_shared(site: Path, tmp_path: Path) -> N
         return Counter(type(obj).__name__ for obj in _reachable(*state.values()))
 
     apart, together = loaded(parts), loaded([{k: v for part in parts for k, v in part.items()}])
-    assert together["Person"] and together["PageSpec"] and together["Point"]
+    assert together["Person"] and together["PageSpec"] and together["KRRollup"]
     assert apart == together
 
     # Nor may a record's object come back as a copy beside it (one left out of
@@ -498,10 +498,11 @@ def test_slots_dataclasses_pickle_as_their_field_values() -> None:
         pickled_by_fields(Derived)
 
 
-def test_key_result_histories_pickle_packed_and_exact() -> None:
-    """A KRRollup pickles its history as one bytes object (rollup._packed_history); what
-    loads must be equal and of the same types (an int confidence from YAML prints as
-    `1`, not `1.0`), and a value bytes cannot hold exactly keeps the plain form."""
+def test_key_result_histories_kept_packed_and_exact() -> None:
+    """A KRRollup keeps its history as one bytes object (rollup.pack_history); what
+    `history` gives back, and what a pickle loads, must be equal and of the same types
+    (an int confidence from YAML prints as `1`, not `1.0`), and a value bytes cannot
+    hold exactly keeps the plain form."""
     day = dt.date(2026, 11, 2)
     history = (
         Point(day, 0.25, None),
@@ -509,15 +510,18 @@ def test_key_result_histories_pickle_packed_and_exact() -> None:
         Point(day + dt.timedelta(14), 0.5, 0.35),
         Point(day + dt.timedelta(21), 0.0, 1),
     )
-    rollup = KRRollup(120.0, 0.5, 0.35, None, "on plan", "on-track", None, history)
-    packed = pickle.dumps(rollup, protocol=5)
-    assert b"Point" not in packed
-    loaded = pickle.loads(packed)
+    rollup = KRRollup(120.0, 0.5, 0.35, None, "on plan", "on-track", None, pack_history(history))
+    assert type(rollup.packed_history) is bytes
+    loaded = pickle.loads(pickle.dumps(rollup, protocol=5))
     assert loaded == rollup
-    types = [(type(p.date), type(p.progress), type(p.confidence)) for p in loaded.history]
-    assert types == [(type(p.date), type(p.progress), type(p.confidence)) for p in history]
+    for kept in (rollup, loaded):
+        assert kept.history == history
+        types = [(type(p.date), type(p.progress), type(p.confidence)) for p in kept.history]
+        assert types == [(type(p.date), type(p.progress), type(p.confidence)) for p in history]
     for odd in (True, 2**60 + 1):  # a bool, an int a double cannot hold
-        plain = dataclasses.replace(rollup, history=(Point(day, odd, None),))
+        points = (Point(day, odd, None),)
+        plain = dataclasses.replace(rollup, packed_history=pack_history(points))
+        assert plain.packed_history == points
         again = pickle.loads(pickle.dumps(plain, protocol=5))
         assert again == plain and type(again.history[0].progress) is type(odd)
 
