@@ -38,7 +38,7 @@ from okrsite.diagnostics import Diagnostic
 from okrsite.load import SourceFile, content_digest, read_bytes, read_file
 from okrsite.markup import MarkdownRenderer
 from okrsite.model import CheckIn, Team, TeamOKRs
-from okrsite.packed import text_key
+from okrsite.packed import Packed, text_key
 from okrsite.parse import YamlMap
 from okrsite.pickling import pickled_by_fields
 from okrsite.validate import PerFile, read_source
@@ -61,7 +61,7 @@ class Record:
     result: PerFile | None  # validate.read_source(source)
     # (packed.text_key(text), its HTML packed) for each Markdown text: pairs, not a dict
     # (one text a file mostly; a dict took 224 bytes a file, the pairs 104)
-    html: tuple[tuple[bytes, bytes], ...] = ()
+    html: tuple[tuple[bytes, Packed], ...] = ()
 
 
 def signature(site_dir: Path, rel_path: str) -> bytes:

@@ -102,6 +102,7 @@ from okrsite.model import (
     TeamOKRs,
     changed_positions,
 )
+from okrsite.packed import Packed
 from okrsite.render import (
     Deps,
     OutputFile,
@@ -566,7 +567,7 @@ class Builder:
         self._inputs: Inputs | None = None  # validate's, from the records
         self._raw_html: str | None = None
         self._config: SiteConfig | None = None
-        self._memo: dict[bytes, bytes] = {}  # MarkdownRenderer.memo
+        self._memo: dict[bytes, Packed] = {}  # MarkdownRenderer.memo
         self._paths: list[str] | None = None
         self._present_set: tuple[list[str] | None, frozenset[str]] | None = None
         self._problems: list[Diagnostic] = []

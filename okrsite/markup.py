@@ -17,7 +17,7 @@ import nh3
 from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
-from okrsite.packed import pack, text_key, unpack
+from okrsite.packed import Packed, pack, text_key, unpack
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
@@ -93,7 +93,7 @@ class MarkdownRenderer:
 
     def __init__(self, raw_html: str = "sanitize"):
         self.raw_html = raw_html
-        self.memo: dict[bytes, bytes] = {}  # packed.text_key(Markdown text) -> its HTML, packed
+        self.memo: dict[bytes, Packed] = {}  # packed.text_key(Markdown text) -> its HTML, packed
         self._md = markdown.Markdown(
             extensions=["tables", "fenced_code", "sane_lists"], output_format="html"
         )
@@ -107,7 +107,7 @@ class MarkdownRenderer:
         (preloaded by okrsite/cache.py from its on-disk cache)."""
         return Markup(unpack(self.packed(text)))
 
-    def packed(self, text: str, key: bytes | None = None) -> bytes:
+    def packed(self, text: str, key: bytes | None = None) -> Packed:
         """`render(text)` as `packed.pack` keeps it (`key`: text_key(text), if known)."""
         key = key or text_key(text)
         found = self.memo.get(key)

@@ -14,7 +14,7 @@ import operator
 import struct
 from dataclasses import dataclass, field
 
-from okrsite.packed import pack_number, unpack, unpack_number
+from okrsite.packed import Packed, pack_number, unpack, unpack_number
 from okrsite.pickling import pickled_by_fields
 
 
@@ -86,7 +86,7 @@ class Team:
     parent: str | None
     lead: str | None
     members: tuple[str, ...]
-    packed_body: bytes  # the charter: see `body`
+    packed_body: Packed  # the charter: see `body`
     source: Source
     parent_line: int = 1
 
@@ -132,7 +132,7 @@ class TeamOKRs:
     team: str
     cycle: str
     objectives: tuple[Objective, ...]
-    packed_body: bytes  # see `body`
+    packed_body: Packed  # see `body`
     source: Source
 
     body = _BODY
@@ -224,7 +224,7 @@ class CheckIn:
     date: dt.date
     author: str | None
     packed_updates: PackedUpdates  # see `updates`
-    packed_body: bytes  # the narrative: see `body`
+    packed_body: Packed  # the narrative: see `body`
     source: Source
 
     body = _BODY
