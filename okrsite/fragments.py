@@ -55,35 +55,52 @@ Entry = tuple[Deps | None, str | None, int, int, tuple[str, ...]]
 
 
 class _Settled:
-    """A page's settled pieces, compact: their names, their keys, and their places
-    as numbers in one array (the holder's and the inner pieces' positions among the
-    names). As a dict of Entry tuples they were 1.6 KB a source file, 0.38 GB at
-    10,000 teams. Looking one up makes the index of names, once a page."""
+    """A page's settled pieces, compact: their names in one string, their keys, and
+    their places as numbers in one array (the holder's and the inner pieces'
+    positions among the names). As a dict of Entry tuples they were 1.6 KB a source
+    file, 0.38 GB at 10,000 teams; a string per name was 0.07 GB more, and as many
+    objects for the cache's pickler to memoize. Looking a piece up makes the list
+    and the index of names, once a page (the preview server reads pieces back)."""
 
-    __slots__ = ("_index", "deps", "inner", "names", "places")
+    __slots__ = ("_lookup", "deps", "inner", "names", "places")
     _WIDTH = 5  # places per piece: holder (-1: the page), start, size, first inner, count
+    _SEP = "\x00"
 
     def __init__(self, entries: dict[str, Entry]) -> None:
-        self.names = tuple(entries)
-        index = {name: i for i, name in enumerate(self.names)}
+        names = tuple(entries)
+        joined = self._SEP.join(names)
+        # A name holding the separator (no template makes one) keeps the tuple.
+        self.names: str | tuple[str, ...] = (
+            joined if joined.count(self._SEP) == len(names) - 1 else names
+        )
+        index = {name: i for i, name in enumerate(names)}
         self.deps: list[Deps | None] = [entry[0] for entry in entries.values()]
         self.places, self.inner = array("q"), array("q")
         for _, holder, start, size, inner in entries.values():
             at = -1 if holder is None else index[holder]
             self.places.extend((at, start, size, len(self.inner), len(inner)))
             self.inner.extend(index[name] for name in inner)
-        self._index: dict[str, int] | None = None
+        self._lookup: tuple[list[str], dict[str, int]] | None = None
+
+    def _listed(self) -> list[str]:
+        names = self.names
+        return names.split(self._SEP) if type(names) is str else list(names)
+
+    def _find(self, name: str) -> tuple[list[str], int | None]:
+        if self._lookup is None:
+            names = self._listed()
+            self._lookup = names, {name: i for i, name in enumerate(names)}
+        names, index = self._lookup
+        return names, index.get(name)
 
     def get(self, name: str) -> Entry | None:
-        if self._index is None:
-            self._index = {name: i for i, name in enumerate(self.names)}
-        i = self._index.get(name)
+        names, i = self._find(name)
         if i is None:
             return None
         at = i * self._WIDTH
         holder, start, size, first, count = self.places[at : at + self._WIDTH]
-        inner = tuple(self.names[j] for j in self.inner[first : first + count])
-        return self.deps[i], None if holder < 0 else self.names[holder], start, size, inner
+        inner = tuple(names[j] for j in self.inner[first : first + count])
+        return self.deps[i], None if holder < 0 else names[holder], start, size, inner
 
     def __getitem__(self, name: str) -> Entry:
         entry = self.get(name)
@@ -95,26 +112,28 @@ class _Settled:
         return self.get(name) is not None
 
     def __len__(self) -> int:
-        return len(self.names)
+        return len(self.places) // self._WIDTH
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Settled) and self.__getstate__() == other.__getstate__()
 
     def forget(self, name: str) -> None:
         """Drop the keys of the piece `name`: its place stays, for the pieces in it."""
-        if self.get(name) is not None:
-            self.deps[self._index[name]] = None  # type: ignore[index]
+        _, i = self._find(name)
+        if i is not None:
+            self.deps[i] = None
 
     def shown(self) -> Iterator[tuple[str, Deps]]:
         """(name, keys) of the pieces that keep their keys."""
-        return ((name, deps) for name, deps in zip(self.names, self.deps, strict=True) if deps)
+        pairs = zip(self._listed(), self.deps, strict=True)
+        return ((name, deps) for name, deps in pairs if deps)
 
     def __getstate__(self) -> tuple:
         return self.names, self.deps, self.places, self.inner
 
     def __setstate__(self, state: tuple) -> None:
         self.names, self.deps, self.places, self.inner = state
-        self._index = None
+        self._lookup = None
 
 
 @dataclass(slots=True)

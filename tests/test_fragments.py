@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from okrsite import urls, views
 from okrsite.build import check_site
-from okrsite.fragments import FragmentCache
+from okrsite.fragments import FragmentCache, _Settled
 from okrsite.incremental import Builder
 from okrsite.packed import pack
 from okrsite.render import PageSpec, SiteRenderer
@@ -90,6 +90,24 @@ def publish(cache: FragmentCache, root, page: bytes) -> None:
     (root / "p.html").write_bytes(page)
     cache.published()
     cache.settle()
+
+
+def test_settled_places_give_back_what_was_settled() -> None:
+    """Settled places are kept compact (names in one string, numbers in arrays);
+    each entry comes back as it went in, also for a name holding the separator,
+    which keeps its names as a tuple."""
+    for odd in ("c", "c\x00d"):
+        entries = {
+            "a": (("k:1",), None, 10, 40, (odd, "b")),
+            odd: (None, "a", 0, 5, ()),
+            "b": (("k:2", "k:3"), "a", 7, 30, ()),
+        }
+        settled = _Settled(entries)
+        assert type(settled.names) is (str if odd == "c" else tuple)
+        assert {name: settled[name] for name in entries} == entries and "x" not in settled
+        assert list(settled.shown()) == [("a", ("k:1",)), ("b", ("k:2", "k:3"))]
+        settled.forget("b")
+        assert settled["b"] == (None, "a", 7, 30, ()) and len(settled) == 3
 
 
 def test_published_pieces_are_kept_as_places_and_read_back(tmp_path):
