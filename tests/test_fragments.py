@@ -10,7 +10,7 @@ from okrsite.build import check_site
 from okrsite.fragments import FragmentCache, _Settled
 from okrsite.incremental import Builder
 from okrsite.packed import pack
-from okrsite.render import PageSpec, SiteRenderer
+from okrsite.render import Context, PageSpec, SiteRenderer
 from okrsite.rollup import cycle_rollup
 from tests.sites import TODAY, make_site
 from tests.test_perf_equivalence import GENERATED_TODAY, _generator
@@ -37,7 +37,7 @@ def test_fragment_each_makes_again_only_the_pieces_a_change_affects(tmp_path):
     checked = check_site(site, TODAY)
     cache = CountingCache()
     renderer = SiteRenderer(checked.model, checked.rollups, site, fragments=cache)
-    cycle_page = PageSpec(urls.cycle_page("2026-Q4"), "cycle.html", {"cycle_id": "2026-Q4"})
+    cycle_page = PageSpec(urls.cycle_page("2026-Q4"), "cycle.html", Context(cycle_id="2026-Q4"))
     first = renderer.render(cycle_page).content
     teams = list(checked.model.teams)
     assert {f"row/{t}" for t in teams if ("2026-Q4", t) in checked.model.okrs} <= set(cache.made)

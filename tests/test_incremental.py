@@ -37,6 +37,7 @@ from okrsite.model import (
 )
 from okrsite.packed import pack, text_key, unpack
 from okrsite.pickling import pickled_by_fields
+from okrsite.render import Context
 from okrsite.rollup import KRRollup, Point, pack_history
 from tests.sites import TODAY, make_site
 
@@ -435,6 +436,19 @@ def test_the_saved_parts_share_what_they_shared(site: Path, tmp_path: Path) -> N
     assert ours(_reachable({r.path: r for r in records.values()}, *parts)) == ours(
         _reachable(*state.values())
     )
+
+
+def test_a_page_context_reads_like_the_dict_it_replaces() -> None:
+    """render.Context (a page's own template variables) is read as a dict was: by
+    `**`, `[]`, `get` and `in`, None kept as a value (the dashboard tests
+    `cycle_id is none`), and it pickles to the same names and values."""
+    context = Context(cycle_id=None, team_id="sales")
+    assert dict(**context) == {"cycle_id": None, "team_id": "sales"}
+    assert context["team_id"] == "sales" and context.get("kr") is None and "cycle_id" in context
+    with pytest.raises(KeyError):
+        context["kr"]
+    loaded = pickle.loads(pickle.dumps(context, protocol=5))
+    assert loaded == context and loaded.names is Context(cycle_id=1, team_id=2).names
 
 
 def test_the_page_list_loads_back_whole(
