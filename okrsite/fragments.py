@@ -58,7 +58,7 @@ class _Settled:
     """A page's settled pieces, compact: their names in one string, their keys, and
     their places as numbers in one array (the holder's and the inner pieces'
     positions among the names). As a dict of Entry tuples they were 1.6 KB a source
-    file, 0.38 GB at 10,000 teams; a string per name was 0.07 GB more, and as many
+    file, 0.38 GB at 10,000 teams; a string per name was 0.08 GB more, and as many
     objects for the cache's pickler to memoize. Looking a piece up makes the list
     and the index of names, once a page (the preview server reads pieces back)."""
 
