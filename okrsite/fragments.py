@@ -418,8 +418,9 @@ def _hold(kept: _Page, name: str, entry: Entry, start: int, data: bytes) -> _Pla
     children: list[tuple[_Placed, int]] = []
     at = start
     settled: _Settled = kept.settled  # type: ignore[assignment]
-    inner_entries = [(entry[2], n, entry) for n in inner if (entry := settled.get(n)) is not None]
-    for offset, child_name, child in sorted(inner_entries, key=lambda found: found[:2]):
+    # (A walrus in a comprehension binds in this function: not `entry`, the argument.)
+    inner_entries = [(e[2], n, e) for n in inner if (e := settled.get(n)) is not None]
+    for offset, child_name, child in sorted(inner_entries, key=lambda item: item[:2]):
         child_deps, holder, _, child_size, _ = child
         begins = start + offset
         if child_deps is None or holder != name or begins < at or begins + child_size > end:
