@@ -14,13 +14,18 @@ cache and the results of worker processes hold the texts themselves.
 
 Numbers from YAML (a check-in's values, a key result's history) are packed as
 doubles with two flag bits each (`pack_number`), so that an int comes back an
-int (`1` prints as `1`, not `1.0`) and None comes back None.
+int (`1` prints as `1`, not `1.0`) and None comes back None. A series of
+(date, float), an objective's or a team's progress over time, is packed as rows of
+a day and a double (`pack_series`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
 import os
+import struct
 import tempfile
 import threading
 import zlib
@@ -164,3 +169,32 @@ def unpack_number(packed: float, flags: int) -> float | int | None:
     """The number `pack_number` packed, by the lowest two bits of `flags`."""
     bits = flags & 3
     return packed if not bits else None if bits == _NONE else int(packed)
+
+
+@functools.lru_cache(maxsize=4096)
+def date_of(ordinal: int) -> dt.date:
+    """One date object per day for every unpacked point (a cycle has a few hundred)."""
+    return dt.date.fromordinal(ordinal)
+
+
+_SERIES_ROW = struct.Struct("<id")  # a day's ordinal and a double: 12 bytes
+
+
+def pack_series(series: list[tuple[dt.date, float]]) -> bytes | list[tuple[dt.date, float]]:
+    """`series` as bytes, or as it is if a row is not exactly a date and a float.
+
+    As objects, a row is a tuple and a float, 88 bytes: the memo of objectives' and
+    teams' progress over time held about 0.1 GB at 10,000 teams. Packed, 12 bytes."""
+    rows = bytearray()
+    for day, value in series:
+        if type(day) is not dt.date or type(value) is not float:
+            return series
+        rows += _SERIES_ROW.pack(day.toordinal(), value)
+    return bytes(rows)
+
+
+def unpack_series(packed: bytes | list[tuple[dt.date, float]]) -> list[tuple[dt.date, float]]:
+    """The series `pack_series` packed: a new list, which the caller may change."""
+    if type(packed) is not bytes:
+        return list(packed)
+    return [(date_of(ordinal), value) for ordinal, value in _SERIES_ROW.iter_unpack(packed)]

@@ -7,7 +7,6 @@ site and the JSON can never disagree. Rounding is for display only.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import struct
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from okrsite.model import (
     changed_keys,
     same_objects,
 )
-from okrsite.packed import pack_number, unpack_number
+from okrsite.packed import date_of, pack_number, unpack_number
 from okrsite.pickling import pickled_by_fields
 
 STATUSES = ("achieved", "on-track", "at-risk", "off-track", "not-started", "closed")
@@ -87,14 +86,8 @@ def _unpacked_history(packed: bytes) -> tuple[Point, ...]:
                 unpack_number(progress, flags),
                 unpack_number(confidence, flags >> 2),
             )
-        history.append(Point(_date(ordinal), progress, confidence))
+        history.append(Point(date_of(ordinal), progress, confidence))
     return tuple(history)
-
-
-@functools.lru_cache(maxsize=4096)
-def _date(ordinal: int) -> dt.date:
-    """One date object per day for every loaded point (a cycle has a few hundred)."""
-    return dt.date.fromordinal(ordinal)
 
 
 @pickled_by_fields

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from okrsite.model import CheckIn, KeyResult, Model, Objective, changed_keys
+from okrsite.packed import pack_series, unpack_series
 from okrsite.rollup import CycleRollup, Point, TeamRollup, score_band, weighted_mean
 
 # --------------------------------------------------------------------------- people
@@ -233,11 +234,10 @@ def objective_history(
 ) -> list[tuple[dt.date, float]]:
     """(date, objective progress) after each counted check-in that touched it.
     `memo`: as status_counts' (a team's sparklines show on five pages)."""
-    if memo is not None:
+    if memo is not None:  # kept packed (packed.pack_series)
         name = ("objective_history", objective.id)
-        return _per_team(
-            memo, name, rollup, team_id, lambda _: objective_history(objective, rollup, team_id)
-        )
+        make = lambda _: pack_series(objective_history(objective, rollup, team_id))  # noqa: E731
+        return unpack_series(_per_team(memo, name, rollup, team_id, make))
     series = []
     for date, states in _states_by_date(objective, rollup, team_id):
         weights = [kr.weight for kr in objective.key_results]
@@ -263,9 +263,9 @@ def team_history(
 ) -> list[tuple[dt.date, float]]:
     """(date, team progress) after each counted check-in of the team.
     `memo`: as status_counts' (a team's sparklines show on five pages)."""
-    if memo is not None:
-        make = lambda _: team_history(model, rollup, team_id)  # noqa: E731
-        return _per_team(memo, "team_history", rollup, team_id, make)
+    if memo is not None:  # kept packed (packed.pack_series)
+        make = lambda _: pack_series(team_history(model, rollup, team_id))  # noqa: E731
+        return unpack_series(_per_team(memo, "team_history", rollup, team_id, make))
     file = model.okrs.get((rollup.cycle.id, team_id))
     if file is None or not file.objectives:
         return []

@@ -71,3 +71,19 @@ def test_a_failing_spill_file_keeps_texts_in_memory(monkeypatch: pytest.MonkeyPa
     assert type(pack(NARRATIVE)) is bytes  # no retry of a broken file on every text
     monkeypatch.undo()
     assert unpack(spilled) == NARRATIVE
+
+
+def test_a_series_comes_back_equal_and_of_the_same_types() -> None:
+    """An objective's progress over time, kept packed in the views' memo, comes back
+    as the same (date, float) rows; a row of another kind keeps the series as it is."""
+    import datetime as dt
+
+    series = [(dt.date(2026, 10, 5), 0.0), (dt.date(2026, 10, 12), 0.1 + 0.2)]
+    kept = packed.pack_series(series)
+    assert type(kept) is bytes and len(kept) == 24
+    again = packed.unpack_series(kept)
+    assert again == series and [type(v) for _, v in again] == [float, float]
+    assert all(type(day) is dt.date for day, _ in again)
+    odd = [(dt.date(2026, 10, 5), 1)]  # an int would come back a float
+    assert packed.pack_series(odd) is odd and packed.unpack_series(odd) == odd
+    assert packed.unpack_series(odd) is not odd  # the caller's to change
