@@ -44,7 +44,7 @@ from okrsite.pickling import pickled_by_fields
 from okrsite.validate import PerFile, read_source
 
 CACHE_DIR = ".okrsite-cache"
-FORMAT = 27
+FORMAT = 28
 PARALLEL_MIN_FILES = 400  # fewer misses than this are parsed in-process
 
 

@@ -218,8 +218,8 @@ def replace_files(root: Path, files: list[OutputFile], removed: list[str] = ()) 
 
 def update_tree(
     root: Path,
-    holds: Mapping[str, str],
-    target: Mapping[str, str],
+    holds: Mapping[str, bytes],
+    target: Mapping[str, bytes],
     files: list[OutputFile],
     live: Path,
 ) -> None:
@@ -262,7 +262,7 @@ class Spare:
     folder it is (`stamp`: device, inode, ctime) and what its files hold."""
 
     stamp: tuple[int, ...]
-    digests: Mapping[str, str]  # path -> digest
+    digests: Mapping[str, bytes]  # path -> digest
 
 
 @dataclass
@@ -270,7 +270,7 @@ class Staging:
     """The folder a build writes its site into, and what it holds to begin with."""
 
     root: Path
-    holds: Mapping[str, str] = field(default_factory=dict)  # path -> digest; {}: empty
+    holds: Mapping[str, bytes] = field(default_factory=dict)  # path -> digest; {}: empty
     spare: Spare | None = None  # after the swap: the replaced site, if it was kept
 
 
@@ -301,7 +301,7 @@ def _take_spare(out_dir: Path, spare: Spare | None, staging: Path) -> Spare | No
     return spare
 
 
-def _keep_as_spare(out_dir: Path, old_site: Path, digests: Mapping[str, str]) -> Spare | None:
+def _keep_as_spare(out_dir: Path, old_site: Path, digests: Mapping[str, bytes]) -> Spare | None:
     """Keep the site just replaced as the spare; None if that cannot be done (the
     new site is published either way)."""
     found = _spare_path(out_dir)
@@ -319,7 +319,7 @@ def staged(
     out_dir: Path,
     paths: list[str] | None,
     *,
-    live: Mapping[str, str] | None = None,
+    live: Mapping[str, bytes] | None = None,
     spare: Spare | None = None,
     reuse: bool = False,
 ) -> Iterator[Staging]:
