@@ -30,6 +30,7 @@ import secrets
 import struct
 import sys
 import tempfile
+from array import array
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -271,19 +272,61 @@ def _all_owned(records: list[Record]) -> list[object]:
 _ATOMS = (int, float, type(None))  # pickled as values: no identity to keep
 
 
+class _Places:
+    """Each object of `objects` (by identity) and its place in that list: the
+    persistent ids of a save. An object listed twice has its first place.
+
+    Not a dict of ids: at 10,000 teams it held a million int keys and values, about
+    100 MB while every part was pickled. Instead, a hash table of ids and places in
+    two arrays (open addressing, at most three quarters full), and a byte table
+    eight times wider that tells at once most objects that are not there (four in
+    five lookups end there): 27 to 53 bytes an object. A lookup takes twice the
+    dict's 0.14 µs; saving a 1,000-team build took 2.37 s instead of 2.11.
+    """
+
+    def __init__(self, objects: list[object]):
+        size = 1 << max(10, (4 * len(objects) // 3).bit_length())
+        slot_mask, maybe_mask = size - 1, 8 * size - 1
+        ids, places = array("Q", [0]) * size, array("I", [0]) * size
+        maybe = bytearray(8 * size)
+        for place, obj in enumerate(objects):
+            key = id(obj)
+            maybe[(key >> 4) & maybe_mask] = 1  # objects are 16-byte aligned
+            slot = (key >> 4) & slot_mask
+            while ids[slot] and ids[slot] != key:
+                slot = (slot + 1) & slot_mask
+            if not ids[slot]:  # else met before: it keeps its first place
+                ids[slot], places[slot] = key, place
+
+        def find(obj: object) -> int | None:
+            """`obj`'s place, or None: called for every object pickled (millions),
+            so it reads locals, not attributes."""
+            key = id(obj)
+            if not maybe[(key >> 4) & maybe_mask]:
+                return None
+            slot = (key >> 4) & slot_mask
+            while found := ids[slot]:
+                if found == key:
+                    return places[slot]
+                slot = (slot + 1) & slot_mask
+            return None
+
+        self.find = find
+
+
 class _Discard:
     def write(self, data) -> int:
         return len(data)
 
 
-def _pickled_under(root: object, places: dict[int, int]) -> list[object]:
-    """Every object that pickling `root` meets, but the records' objects (`places`,
-    by id) and atoms: what parts pickled apart must refer to, not copy. Found by
-    pickling `root` to nowhere, so it is what the parts' picklers will meet."""
+def _pickled_under(root: object, places: _Places) -> list[object]:
+    """Every object that pickling `root` meets, but the records' objects (`places`)
+    and atoms: what parts pickled apart must refer to, not copy. Found by pickling
+    `root` to nowhere, so it is what the parts' picklers will meet."""
     met: dict[int, object] = {}
 
     def persistent_id(obj: object) -> int | None:
-        place = places.get(id(obj))
+        place = places.find(obj)
         if place is None and not isinstance(obj, _ATOMS):
             met.setdefault(id(obj), obj)
         return place
@@ -405,21 +448,18 @@ class DiskCache:
         for start in range(0, len(records), RECORDS_PER_PICKLE):
             pickle.dump(records[start : start + RECORDS_PER_PICKLE], file, protocol=5)
         owned = _all_owned(records)
-        places: dict[int, int] = {}
-        for place, obj in enumerate(owned):
-            places.setdefault(id(obj), place)  # an object met twice: its first place
+        places = _Places(owned)
         common = _pickled_under(shared, places)  # holds them: their ids stay theirs
         self._pickle(file, common, places)
-        for place, obj in enumerate(common, start=len(owned)):
-            places[id(obj)] = place
+        places = _Places(owned + common)
+        del owned
         for part in parts:
             self._pickle(file, part, places)
 
     @staticmethod
-    def _pickle(file: _SigningWriter, obj: object, places: dict[int, int]) -> None:
+    def _pickle(file: _SigningWriter, obj: object, places: _Places) -> None:
         pickler = pickle.Pickler(file, protocol=5)
-        find = places.get  # called for every object pickled: as lean as it gets
-        pickler.persistent_id = lambda obj: find(id(obj))
+        pickler.persistent_id = places.find
         pickler.dump(obj)
 
     def clear(self) -> None:

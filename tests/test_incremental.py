@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from okrsite import incremental
-from okrsite.cache import DiskCache, _owned, load_sources, markdown_texts
+from okrsite.cache import DiskCache, _owned, _Places, load_sources, markdown_texts
 from okrsite.incremental import Builder, Memos, Shape, affected_keys
 from okrsite.load import SourceFile, discover
 from okrsite.markup import MarkdownRenderer
@@ -481,6 +481,17 @@ def test_the_page_list_loads_back_whole(
     groups = [value[1] for key, value in memo.items() if key != "last"]
     assert len(groups) > 5 and all(id(page) in where for pages in groups for page in pages)
     assert second.build().written == []  # and it describes the output as it is
+
+
+def test_saving_finds_each_object_by_identity_at_its_first_place() -> None:
+    """The persistent ids of a save (cache._Places): an object's place in the list,
+    its first if listed twice; an equal object that is another one, or one never
+    listed, has none. Thousands of objects, so that slots collide."""
+    objects = [[n] for n in range(20_000)]
+    places = _Places(objects + objects[:50])
+    assert [places.find(obj) for obj in objects] == list(range(20_000))
+    assert places.find([0]) is None and places.find(objects[0][0]) is None
+    assert all(places.find([n]) is None for n in range(20_000))
 
 
 def test_the_summary_pieces_load_back_from_the_disk_cache(site: Path, tmp_path: Path) -> None:
