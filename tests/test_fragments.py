@@ -108,6 +108,10 @@ def test_settled_places_give_back_what_was_settled() -> None:
         assert list(settled.shown()) == [("a", ("k:1",)), ("b", ("k:2", "k:3"))]
         settled.forget("b")
         assert settled["b"] == (None, "a", 7, 30, ()) and len(settled) == 3
+    # Places take 4 bytes each, 8 where one does not fit (a page of 2 GiB or more).
+    assert _Settled({"a": (("k",), None, 10, 40, ())}).places.itemsize == 4
+    huge = {"a": (("k",), None, 2**31, 2**33, ())}
+    assert _Settled(huge)["a"] == huge["a"]
 
 
 def test_published_pieces_are_kept_as_places_and_read_back(tmp_path):
