@@ -657,7 +657,7 @@ def _checkin_outcome(
     kept = kept_checkins.get(src.path)
     if kept is None or kept[0] is not src or kept[1] is not result or kept[2] is not group:
         accepted, found = _check_checkin(src, result, frame, group, cycles)
-        kept = (src, result, group, accepted, found)
+        kept = (src, result, group, accepted, tuple(found))  # mostly (): no list each
         if group is not None:  # else the outcome depends on the other check-ins
             kept_checkins[src.path] = kept
     return kept
