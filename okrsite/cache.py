@@ -45,7 +45,7 @@ from okrsite.pickling import pickled_by_fields
 from okrsite.validate import PerFile, read_source
 
 CACHE_DIR = ".okrsite-cache"
-FORMAT = 28
+FORMAT = 29
 PARALLEL_MIN_FILES = 400  # fewer misses than this are parsed in-process
 
 
@@ -56,7 +56,7 @@ class Record:
 
     path: str
     signature: bytes  # `signature()` when read
-    digest: str  # of the bytes read ("" if they could not be read)
+    digest: bytes  # of the bytes read (b"" if they could not be read)
     stub: SourceFile | None  # the SourceFile without body/front matter (None: load failed)
     load_diagnostics: tuple[Diagnostic, ...]
     result: PerFile | None  # validate.read_source(source)
@@ -114,7 +114,7 @@ def read_record(
     """Read, parse and check one file (or reuse `previous` if its bytes are the same)."""
     sig = signature(site_dir, rel_path)
     data = read_bytes(site_dir, rel_path)
-    digest = content_digest(data) if isinstance(data, bytes) else ""
+    digest = content_digest(data) if isinstance(data, bytes) else b""
     if previous is not None and digest and previous.digest == digest:
         return replace(previous, signature=sig)
     source, problems = read_file(site_dir, rel_path, data)

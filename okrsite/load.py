@@ -37,7 +37,7 @@ class SourceFile:
     front_matter: YamlMap
     body: str
     body_line: int
-    digest: str
+    digest: bytes  # content_digest
 
 
 @dataclass
@@ -143,10 +143,11 @@ def read_file(
     )
 
 
-def content_digest(data: bytes) -> str:
+def content_digest(data: bytes) -> bytes:
     """The digest a source file is known by: okrsite/cache.py reuses a file's
-    record when its bytes give the digest the record was made with."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    record when its bytes give the digest the record was made with. Raw, not hex:
+    every record keeps one (49 bytes, not 81)."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _standard_cycle_like(value: str) -> bool:
