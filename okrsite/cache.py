@@ -117,7 +117,7 @@ def read_record(
     digest = content_digest(data) if isinstance(data, bytes) else b""
     if previous is not None and digest and previous.digest == digest:
         return replace(previous, signature=sig)
-    source, problems = read_file(site_dir, rel_path, data)
+    source, problems = read_file(site_dir, rel_path, data, digest or None)
     if source is None:
         return Record(rel_path, sig, digest, None, tuple(problems), None)
     result = read_source(source)

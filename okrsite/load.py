@@ -104,10 +104,14 @@ def discover(site_dir: Path) -> tuple[list[str], list[Diagnostic]]:
 
 
 def read_file(
-    site_dir: Path, rel_path: str, data: bytes | Diagnostic | None = None
+    site_dir: Path,
+    rel_path: str,
+    data: bytes | Diagnostic | None = None,
+    digest: bytes | None = None,
 ) -> tuple[SourceFile | None, list[Diagnostic]]:
     """Read and split one content file; never raises for bad input. `data`: what
-    `read_bytes` gave for it, when the caller has already read it."""
+    `read_bytes` gave for it, when the caller has already read it; `digest`: its
+    `content_digest`, when the caller has already computed it."""
     role = classify(rel_path)
     if isinstance(role, str):
         return None, [Diagnostic(rel_path, 1, "OKR025", role)]
@@ -134,7 +138,8 @@ def read_file(
         return None, [
             Diagnostic(rel_path, front.body_line + line, "OKR008", f"Markdown body {why}")
         ]
-    digest = content_digest(data)
+    if digest is None:
+        digest = content_digest(data)
     return (
         SourceFile(
             rel_path, kind, team, cycle, stem, front.data, front.body, front.body_line, digest
