@@ -184,7 +184,7 @@ def pack_series(series: list[tuple[dt.date, float]]) -> bytes | list[tuple[dt.da
     """`series` as bytes, or as it is if a row is not exactly a date and a float.
 
     As objects, a row is a tuple and a float, 88 bytes: the memo of objectives' and
-    teams' progress over time held about 0.1 GB at 10,000 teams. Packed, 12 bytes."""
+    teams' progress over time held about 0.08 GB at 10,000 teams. Packed, 12 bytes."""
     rows = bytearray()
     for day, value in series:
         if type(day) is not dt.date or type(value) is not float:
