@@ -100,7 +100,7 @@ def team_rows(model: Model, rollup: CycleRollup, team_id: str) -> str:
                     k.status,
                     _num(k.score),
                     score_band(k.score) or "",
-                    len(k.history),
+                    k.point_count,
                     _text(k.note),
                 ]
             )

@@ -55,6 +55,12 @@ class KRRollup:
         packed = self.packed_history
         return packed if type(packed) is tuple else _unpacked_history(packed)  # type: ignore[return-value]
 
+    @property
+    def point_count(self) -> int:
+        """len(history), without making the points (the CSV export counts them)."""
+        packed = self.packed_history
+        return len(packed) if type(packed) is tuple else len(packed) // _POINT.size
+
 
 # A point packed: its date's ordinal, its progress and its confidence, and their
 # flags (packed.pack_number: progress in the lowest two bits, confidence above).

@@ -541,12 +541,13 @@ def test_key_result_histories_kept_packed_and_exact() -> None:
     assert loaded == rollup
     for kept in (rollup, loaded):
         assert kept.history == history
+        assert kept.point_count == len(history)  # counted without making the points
         types = [(type(p.date), type(p.progress), type(p.confidence)) for p in kept.history]
         assert types == [(type(p.date), type(p.progress), type(p.confidence)) for p in history]
     for odd in (True, 2**60 + 1):  # a bool, an int a double cannot hold
         points = (Point(day, odd, None),)
         plain = dataclasses.replace(rollup, packed_history=pack_history(points))
-        assert plain.packed_history == points
+        assert plain.packed_history == points and plain.point_count == 1
         again = pickle.loads(pickle.dumps(plain, protocol=5))
         assert again == plain and type(again.history[0].progress) is type(odd)
 
