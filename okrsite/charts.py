@@ -11,6 +11,7 @@ escaped: titles come from authors.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
@@ -25,7 +26,9 @@ def _pct(value: float) -> str:
     return f"{round(value * 100)}%"
 
 
-def _day(date: dt.date) -> str:
+@functools.lru_cache(maxsize=4096)  # a site shows few distinct dates, many times
+def day(date: dt.date) -> str:
+    """A date as pages show it: "3 Nov 2026"."""
     return date.strftime("%-d %b %Y")
 
 
@@ -37,6 +40,17 @@ def progress_of(history: Sequence[Point]) -> list[tuple[dt.date, float]]:
 def confidence_of(history: Sequence[Point]) -> list[tuple[dt.date, float]]:
     """The points of a key result's history that carry a confidence."""
     return [(p.date, p.confidence) for p in history if p.confidence is not None]
+
+
+def history_rows(history: Sequence[Point]) -> list[tuple[dt.date, float, float | None]]:
+    """A key result's chart data table: (date, progress, confidence) a point."""
+    return [(p.date, p.progress, p.confidence) for p in history]
+
+
+def series_rows(series: Series, confidence: Series) -> list[tuple[dt.date, float, float | None]]:
+    """A progress series' chart data table, with the confidence of each date (or None)."""
+    by_date = dict(confidence)
+    return [(d, v, by_date.get(d)) for d, v in series]
 
 
 def _with_start(series: Series, cycle: Cycle) -> list[tuple[dt.date, float]]:
@@ -55,13 +69,13 @@ def describe(series: Series, cycle: Cycle, today: dt.date, confidence: Series = 
         text = "No check-ins yet: progress 0%."
     else:
         date, value = series[-1]
-        text = f"Progress {_pct(value)} on {_day(date)}, after {checkins} check-in"
+        text = f"Progress {_pct(value)} on {day(date)}, after {checkins} check-in"
         text += "s." if checkins != 1 else "."
         if len(series) > 1:
-            text += f" It was {_pct(series[0][1])} on {_day(series[0][0])}."
+            text += f" It was {_pct(series[0][1])} on {day(series[0][0])}."
     if phase == "running":
         pace = (today - cycle.start).days / max(1, (cycle.end - cycle.start).days)
-        text += f" The pace line expects {_pct(min(1.0, pace))} today ({_day(today)})."
+        text += f" The pace line expects {_pct(min(1.0, pace))} today ({day(today)})."
     elif phase == "after":
         text += " The cycle is closed."
     else:
@@ -117,10 +131,10 @@ def progress_chart(
             f'<text class="axis" x="{f.left - 6}" y="{y + 4}" text-anchor="end">{_pct(value)}</text>'
         )
     base = f.height - f.bottom + 18
-    parts.append(f'<text class="axis" x="{f.left}" y="{base}">{escape(_day(cycle.start))}</text>')
+    parts.append(f'<text class="axis" x="{f.left}" y="{base}">{escape(day(cycle.start))}</text>')
     parts.append(
         f'<text class="axis" x="{f.width - f.right}" y="{base}" text-anchor="end">'
-        f"{escape(_day(cycle.end))}</text>"
+        f"{escape(day(cycle.end))}</text>"
     )
     parts.append(
         f'<line class="pace" x1="{f.x(cycle.start)}" y1="{f.y(0)}" '
@@ -140,14 +154,14 @@ def progress_chart(
         for d, v in confidence:
             parts.append(
                 f'<rect class="conf-dot" x="{f.x(d) - 3}" y="{f.y(v) - 3}" width="6" height="6">'
-                f"<title>{escape(_day(d))}: confidence {_pct(v)}</title></rect>"
+                f"<title>{escape(day(d))}: confidence {_pct(v)}</title></rect>"
             )
     line = _with_start(series, cycle)
     parts.append(f'<polyline class="line" points="{f.points(line)}"/>')
     for d, v in series:
         parts.append(
             f'<circle class="dot" cx="{f.x(d)}" cy="{f.y(v)}" r="4">'
-            f"<title>{escape(_day(d))}: progress {_pct(v)}</title></circle>"
+            f"<title>{escape(day(d))}: progress {_pct(v)}</title></circle>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -137,6 +137,10 @@ class TeamOKRs:
 
     body = _BODY
 
+    def key_results_by_id(self) -> dict[str, KeyResult]:
+        """Every key result of the file by its id: a check-in's page looks up each update's."""
+        return {kr.id: kr for o in self.objectives for kr in o.key_results}
+
 
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)

@@ -463,12 +463,41 @@ def _theme_parent(folder: Path) -> str:
         raise ThemeError(f"{meta}: {exc}") from exc
 
 
+class _Environment(jinja2.Environment):
+    """An environment whose templates read its globals directly.
+
+    Jinja gives each template a ChainMap of its own globals over the
+    environment's, and copies it into a dict for every context it makes: the
+    page, each `include` and each `import ... with context`, about six a page.
+    Copying a ChainMap goes key by key in Python; that was 5 % of rendering.
+    okrsite never gives a template globals of its own, so the environment's
+    dict serves as is (and still shows globals set after a template loaded).
+    Jinja would write a loaded template's own globals into that shared dict, so
+    asking for them is refused."""
+
+    def make_globals(self, d):
+        return super().make_globals(d) if d else self.globals
+
+    def get_template(self, name, parent=None, globals=None):
+        _no_own_globals(globals)
+        return super().get_template(name, parent)
+
+    def select_template(self, names, parent=None, globals=None):
+        _no_own_globals(globals)
+        return super().select_template(names, parent)
+
+
+def _no_own_globals(globals: object) -> None:
+    if globals:
+        raise TypeError("okrsite's templates share the environment's globals: set env.globals")
+
+
 def make_environment(folders: list[Path]) -> jinja2.Environment:
     """Templates compiled once for the environment's life. No auto_reload: it asks
     the file system about every template a page imports, 17 times a page; a caller
     that keeps the environment makes a new one when the theme's files change
     (incremental.Builder, by theme_fingerprint)."""
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader([str(f / "templates") for f in folders]),
         auto_reload=False,
         autoescape=True,
@@ -494,9 +523,8 @@ def number(value: float | None, unit: str | None = None) -> str:
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
-@functools.lru_cache(maxsize=4096)  # a site shows few distinct dates, many times
 def long_date(value: dt.date | None) -> str:
-    return value.strftime("%-d %b %Y") if value else "–"
+    return charts.day(value) if value else "–"
 
 
 @jinja2.pass_context
@@ -513,14 +541,21 @@ def _relative(from_page: str, to: str) -> str:
     target, _, anchor = to.partition("#")
     if not target or "//" in target or target.endswith("/") or target.startswith("/"):
         return urls.relative(from_page, to)
-    base, parts = from_page.split("/")[:-1], target.split("/")
-    if ".." in base or "." in base or ".." in parts or "." in parts:
+    page, parts = _segments(from_page), _segments(target)
+    if page is None or parts is None:
         return urls.relative(from_page, to)
-    common = 0
-    while common < len(base) and common < len(parts) and base[common] == parts[common]:
+    folders, common = len(page) - 1, 0
+    while common < folders and common < len(parts) and page[common] == parts[common]:
         common += 1
-    link = "/".join([".."] * (len(base) - common) + parts[common:]) or "."
+    link = "/".join((("..",) * (folders - common)) + parts[common:]) or "."
     return f"{link}#{anchor}" if anchor else link
+
+
+@functools.lru_cache(maxsize=8192)  # a page links ~20 times; its links repeat on its neighbours
+def _segments(path: str) -> tuple[str, ...] | None:
+    """`path` split at "/", or None when a segment is "." or ".." (urls.relative's case)."""
+    parts = tuple(path.split("/"))
+    return None if "." in parts or ".." in parts else parts
 
 
 class LintIndex:

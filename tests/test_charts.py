@@ -119,3 +119,55 @@ def test_objective_confidence_is_the_mean_of_the_latest_given(tmp_path):
     company = checked.model.okrs[("2026-Q4", "company")].objectives[0]
     # arr gave 0.8 on 10 Nov; churn gave none: the mean is over those that did
     assert views.objective_confidence(company, rollup, "company") == [(dt.date(2026, 11, 10), 0.8)]
+
+
+def test_data_rows_pair_each_date_with_its_confidence(tmp_path):
+    site = make_site(
+        tmp_path,
+        {
+            "content/cycles/2026-Q4/sales/2026-10-20.md": """
+                ---
+                updates:
+                  pipeline-value: {value: 100000}
+                ---
+            """,
+        },
+    )
+    checked = check_site(site, TODAY)
+    rollup = checked.rollups["2026-Q4"]
+    kr = rollup.teams["sales"].objectives["pipeline"].key_results["pipeline-value"]
+    rows = charts.history_rows(kr.history)
+    assert rows == [(p.date, p.progress, p.confidence) for p in kr.history]
+    assert [r[0] for r in rows] == [dt.date(2026, 10, 20), dt.date(2026, 11, 7)]
+    series = [(dt.date(2026, 10, 1), 0.1), (dt.date(2026, 10, 8), 0.2)]
+    confidence = [(dt.date(2026, 10, 8), 0.7)]
+    assert charts.series_rows(series, confidence) == [
+        (dt.date(2026, 10, 1), 0.1, None),
+        (dt.date(2026, 10, 8), 0.2, 0.7),
+    ]
+
+
+def test_a_key_results_updates_come_newest_first_with_their_checkins(tmp_path):
+    site = make_site(
+        tmp_path,
+        {
+            "content/cycles/2026-Q4/sales/2026-10-20.md": """
+                ---
+                updates:
+                  pipeline-value: {value: 100000}
+                ---
+            """,
+        },
+    )
+    model = check_site(site, TODAY).model
+    found = views.kr_updates(model, "2026-Q4", "sales", "pipeline-value")
+    assert [(ch.date, u.value) for ch, u in found] == [
+        (dt.date(2026, 11, 7), 320000),
+        (dt.date(2026, 10, 20), 100000),
+    ]
+    assert all(u.key_result == "pipeline-value" for _, u in found)
+    assert views.kr_updates(model, "2026-Q4", "nobody", "pipeline-value") == []
+    file = model.okrs[("2026-Q4", "sales")]
+    by_id = file.key_results_by_id()
+    assert by_id["pipeline-value"].id == "pipeline-value"
+    assert set(by_id) == {kr.id for o in file.objectives for kr in o.key_results}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from okrsite.build import build_site
 from okrsite.render import theme_dirs
 from tests.sites import TODAY, make_site
@@ -60,3 +62,25 @@ def test_a_child_page_template_reuses_the_parent_base(tmp_path):
     html = (out / "cycles/2026-Q4/sales/objectives/pipeline/index.html").read_text()
     assert "custom objective page" in html and "Build a pipeline" in html
     assert "Skip to content" in html  # base.html from the parent
+
+
+def test_templates_read_the_environments_globals_as_they_are_now(tmp_path):
+    """Templates share the environment's globals dict (render._Environment), so a
+    renderer that sets them after a template loaded (a rebuild) is seen."""
+    from okrsite.render import make_environment
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "t.html").write_text("{{ greeting }} {{ name }}")
+    env = make_environment([tmp_path])
+    env.globals["greeting"] = "hello"
+    assert env.get_template("t.html").render(name="a") == "hello a"
+    env.globals["greeting"] = "bye"
+    assert env.get_template("t.html").render(name="b") == "bye b"
+    # Jinja would write them into the shared dict: refused, not silently shared
+    with pytest.raises(TypeError):
+        env.get_template("t.html", globals={"greeting": "own"})
+    with pytest.raises(TypeError):
+        env.select_template(["t.html"], globals={"greeting": "own"})
+    assert env.globals["greeting"] == "bye"
+    assert env.from_string("{{ greeting }}", globals={"greeting": "own"}).render() == "own"
+    assert env.globals["greeting"] == "bye"
