@@ -195,6 +195,9 @@ class FragmentCache:
         self._open: list[set[str]] = []  # keys of the pieces being made, outermost first
         self._empty: list[list[_Placed]] = []  # the empty pieces placed in each of them
         self._render = _Render()
+        # False in a render worker: it ends with the build, so whatever it kept would
+        # be dropped; a piece is then its text, in place, at no cost.
+        self.keeping = True
 
     def __getstate__(self) -> dict:
         return {"root": self.root, "_pages": self._pages}
@@ -227,6 +230,8 @@ class FragmentCache:
     def piece(self, page: str, name: str, deps: Iterable[str], make: Callable[[], str]) -> str:
         """A placeholder for the piece `name` of `page`: kept, or made by `make()` and
         kept. Write it into the page's text as it is; `assemble` puts the piece in."""
+        if not self.keeping:
+            return make()
         found = self.kept(page, name)
         if found is not None:
             return found
@@ -251,6 +256,8 @@ class FragmentCache:
     def kept(self, page: str, name: str) -> str | None:
         """The placeholder of a kept piece, or None: `piece` without making it (a
         caller with thousands of pieces saves building the arguments of `piece`)."""
+        if not self.keeping:
+            return None
         render = self._render
         if page != render.page:
             self._render = render = _Render(page, self._pages.get(page))
@@ -266,6 +273,8 @@ class FragmentCache:
 
     def assemble(self, text: str) -> bytes:
         """The UTF-8 bytes of a rendered page, its placeholders replaced by the pieces."""
+        if not self.keeping:
+            return text.encode("utf-8")
         render = self._render
         try:
             whole = self._parts_of(text, "", render.empty)

@@ -501,14 +501,12 @@ def _render_specs(
 
 
 def _render_range(bounds: tuple[int, int]) -> list:
-    """In a worker: `_render_specs` for a range of the pages. The pieces of pages
-    (fragments.py) a worker makes are dropped: it ends with the build, and keeping
-    them grew each worker by the size of the pages it rendered."""
+    """In a worker: `_render_specs` for a range of the pages. A worker keeps no
+    pieces of pages (fragments.py): it ends with the build, and keeping them grew
+    each worker by the size of the pages it rendered."""
     renderer, specs, root = _RENDER  # type: ignore[misc]
-    try:
-        return _render_specs(renderer, specs[bounds[0] : bounds[1]], root)
-    finally:
-        renderer.fragments.forget(None)
+    renderer.fragments.keeping = False
+    return _render_specs(renderer, specs[bounds[0] : bounds[1]], root)
 
 
 def _split_summaries(specs: list[PageSpec]) -> tuple[list[PageSpec], list[PageSpec]]:
