@@ -91,17 +91,21 @@ class _Frame:
         self.width, self.height = width, height
         self.top, self.right, self.bottom, self.left = pad
         self.days = max(1, (cycle.end - cycle.start).days)
+        self._start = cycle.start
+        self._plot_width = width - self.left - self.right
+        self._plot_height = height - self.top - self.bottom
 
     def x(self, date: dt.date) -> float:
-        share = min(1.0, max(0.0, (date - self.cycle.start).days / self.days))
-        return round(self.left + share * (self.width - self.left - self.right), 1)
+        share = min(1.0, max(0.0, (date - self._start).days / self.days))
+        return round(self.left + share * self._plot_width, 1)
 
     def y(self, value: float) -> float:
         value = min(1.0, max(0.0, value))
-        return round(self.top + (1 - value) * (self.height - self.top - self.bottom), 1)
+        return round(self.top + (1 - value) * self._plot_height, 1)
 
     def points(self, series: Series) -> str:
-        return " ".join(f"{self.x(d)},{self.y(v)}" for d, v in series)
+        x, y = self.x, self.y
+        return " ".join([f"{x(d)},{y(v)}" for d, v in series])
 
 
 def progress_chart(
