@@ -15,7 +15,9 @@ measures, each in a fresh process (`okrsite build`, the real command line):
 * incr    in-process rebuild for one check-in changed (Builder.rebuild: the
           path `okrsite serve` uses), median of --edits edits;
 * floor   benchmarks/floor.py on the same sources (read + front matter +
-          Markdown + one trivial template + write);
+          Markdown + one trivial template + write), run right before each
+          cold build: this machine's pace drifts by a third within minutes,
+          so cold/floor is the median of each run's own ratio;
 
 plus source files, output pages and bytes, and the peak RSS of the build
 process and of its largest worker. Times are medians of --runs runs. The
@@ -156,6 +158,9 @@ def bench_size(teams: int, args: argparse.Namespace) -> dict:
     cold, warm_first, warm, noop, floor, rss_self, rss_kids = [], [], [], [], [], [], []
     try:
         for run in range(args.runs):
+            if not args.skip_floor:
+                floor.append(run_floor(site, floor_out))
+                print(f"[{teams}] floor {floor[-1]:.2f}s", file=sys.stderr)
             shutil.rmtree(site / ".okrsite-cache", ignore_errors=True)
             shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(out.parent / f".{out.name}.spare", ignore_errors=True)
@@ -178,16 +183,6 @@ def bench_size(teams: int, args: argparse.Namespace) -> dict:
                 f"no-op {noop[-1]:.2f}s",
                 file=sys.stderr,
             )
-            if not args.skip_floor:
-                shutil.rmtree(floor_out, ignore_errors=True)
-                t = time.perf_counter()
-                subprocess.run(
-                    [sys.executable, str(HERE / "floor.py"), str(site), str(floor_out)],
-                    check=True,
-                    capture_output=True,
-                )
-                floor.append(time.perf_counter() - t)
-                print(f"[{teams}] floor {floor[-1]:.2f}s", file=sys.stderr)
         result["files"], result["pages"], result["bytes"] = tree_size(out)
         if args.edits:
             incr = run_python(
@@ -209,11 +204,26 @@ def bench_size(teams: int, args: argparse.Namespace) -> dict:
         warm_first=statistics.median(warm_first),
         noop=statistics.median(noop),
         floor=statistics.median(floor) if floor else None,
+        ratio=statistics.median(c / f for c, f in zip(cold, floor, strict=True)) if floor else None,
         rss_self=max(rss_self),
         rss_workers=max(rss_kids),
         runs=args.runs,
     )
     return result
+
+
+def run_floor(site: Path, floor_out: Path) -> float:
+    """Seconds that floor.py takes for `site`, in a fresh process."""
+    shutil.rmtree(floor_out, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(HERE / "floor.py"), str(site), str(floor_out)],
+        check=True,
+        capture_output=True,
+    )
+    took = time.perf_counter() - started
+    shutil.rmtree(floor_out, ignore_errors=True)
+    return took
 
 
 def table(results: list[dict]) -> str:
@@ -227,7 +237,7 @@ def table(results: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        ratio = f"{r['cold'] / r['floor']:.2f}" if r.get("floor") else "–"
+        ratio = f"{r['ratio']:.2f}" if r.get("ratio") else "–"
         rows.append(
             f"| {r['teams']:,} | {r['sources']:,} | {r['files']:,} ({r['pages']:,}) "
             f"| {r['bytes'] / 1e6:.0f} | {s(r.get('floor'))} | {s(r['cold'])} | {ratio} "
