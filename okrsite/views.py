@@ -273,20 +273,12 @@ def team_history(
     """(date, team progress) after each counted check-in of the team.
     `memo`: as status_counts' (a team's sparklines show on five pages)."""
     if memo is not None:  # kept packed (packed.pack_series)
-        make = lambda _: pack_series(_team_series(model, rollup, team_id, memo))  # noqa: E731
+        make = lambda _: pack_series(team_history(model, rollup, team_id))  # noqa: E731
         return unpack_series(_per_team(memo, "team_history", rollup, team_id, make))
-    return _team_series(model, rollup, team_id, None)
-
-
-def _team_series(
-    model: Model, rollup: CycleRollup, team_id: str, memo: dict | None
-) -> list[tuple[dt.date, float]]:
-    """team_history's series, from its objectives' (read from `memo` where kept there:
-    the team's pages show them too)."""
     file = model.okrs.get((rollup.cycle.id, team_id))
     if file is None or not file.objectives:
         return []
-    histories = [objective_history(o, rollup, team_id, memo) for o in file.objectives]
+    histories = [objective_history(o, rollup, team_id) for o in file.objectives]
     dates = sorted({d for h in histories for d, _ in h})
     values = [0.0] * len(histories)  # each objective's latest progress by `date`
     seen = [0] * len(histories)
