@@ -551,7 +551,7 @@ def _relative(from_page: str, to: str) -> str:
     return f"{link}#{anchor}" if anchor else link
 
 
-@functools.lru_cache(maxsize=8192)  # a page links ~20 times; its links repeat on its neighbours
+@functools.lru_cache(maxsize=1024)  # a page links ~20 times; its links repeat on its neighbours
 def _segments(path: str) -> tuple[str, ...] | None:
     """`path` split at "/", or None when a segment is "." or ".." (urls.relative's case)."""
     parts = tuple(path.split("/"))
