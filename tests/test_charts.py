@@ -83,7 +83,8 @@ def test_sparkline_has_an_accessible_name():
     assert svg.find(f"{SVG}title") is not None
 
 
-def test_objective_and_team_histories_follow_the_rollup_rules(tmp_path):
+def _with_an_october_checkin(tmp_path):
+    """The test site checked, with sales's pipeline value first reported on 20 Oct."""
     site = make_site(
         tmp_path,
         {
@@ -95,7 +96,11 @@ def test_objective_and_team_histories_follow_the_rollup_rules(tmp_path):
             """,
         },
     )
-    checked = check_site(site, TODAY)
+    return check_site(site, TODAY)
+
+
+def test_objective_and_team_histories_follow_the_rollup_rules(tmp_path):
+    checked = _with_an_october_checkin(tmp_path)
     rollup = checked.rollups["2026-Q4"]
     objective = checked.model.okrs[("2026-Q4", "sales")].objectives[0]
     history = views.objective_history(objective, rollup, "sales")
@@ -122,18 +127,7 @@ def test_objective_confidence_is_the_mean_of_the_latest_given(tmp_path):
 
 
 def test_data_rows_pair_each_date_with_its_confidence(tmp_path):
-    site = make_site(
-        tmp_path,
-        {
-            "content/cycles/2026-Q4/sales/2026-10-20.md": """
-                ---
-                updates:
-                  pipeline-value: {value: 100000}
-                ---
-            """,
-        },
-    )
-    checked = check_site(site, TODAY)
+    checked = _with_an_october_checkin(tmp_path)
     rollup = checked.rollups["2026-Q4"]
     kr = rollup.teams["sales"].objectives["pipeline"].key_results["pipeline-value"]
     rows = charts.history_rows(kr.history)
@@ -148,18 +142,7 @@ def test_data_rows_pair_each_date_with_its_confidence(tmp_path):
 
 
 def test_a_key_results_updates_come_newest_first_with_their_checkins(tmp_path):
-    site = make_site(
-        tmp_path,
-        {
-            "content/cycles/2026-Q4/sales/2026-10-20.md": """
-                ---
-                updates:
-                  pipeline-value: {value: 100000}
-                ---
-            """,
-        },
-    )
-    model = check_site(site, TODAY).model
+    model = _with_an_october_checkin(tmp_path).model
     found = views.kr_updates(model, "2026-Q4", "sales", "pipeline-value")
     assert [(ch.date, u.value) for ch, u in found] == [
         (dt.date(2026, 11, 7), 320000),
