@@ -41,7 +41,7 @@ def _key_results(model: Model, checkin: CheckIn) -> dict[str, KeyResult]:
     file = model.okrs.get((checkin.cycle, checkin.team))
     if file is None:
         return {}
-    return {kr.id: kr for o in file.objectives for kr in o.key_results}
+    return file.key_results_by_id()
 
 
 def _updates_html(model: Model, checkin: CheckIn) -> str:

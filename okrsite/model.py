@@ -138,7 +138,8 @@ class TeamOKRs:
     body = _BODY
 
     def key_results_by_id(self) -> dict[str, KeyResult]:
-        """Every key result of the file by its id: a check-in's page looks up each update's."""
+        """Every key result of the file by its id, in file order (a check-in's updates
+        name them by id)."""
         return {kr.id: kr for o in self.objectives for kr in o.key_results}
 
 

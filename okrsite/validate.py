@@ -771,7 +771,7 @@ def _check_frame(
     for key, file in okrs.items():
         every_kr = {kr.id for o in file.objectives for kr in o.key_results}
         file = okrs[key] = _drop_objectives(file, key[0], bad)
-        kept = {kr.id: kr for o in file.objectives for kr in o.key_results}
+        kept = file.key_results_by_id()
         group = _Group(file, UpdateTargets(kept, frozenset(every_kr - kept.keys())))
         old = old_groups.get(key)
         same = old is not None and old.file is file and old.targets == group.targets

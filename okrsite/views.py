@@ -50,7 +50,7 @@ def kr_updates(
     model: Model, cycle_id: str, team_id: str, kr_id: str
 ) -> list[tuple[CheckIn, Update]]:
     """A key result's updates with their check-ins, newest first: its page's table.
-    A loop here, not in the template: Jinja's loops cost a key-result page a tenth."""
+    Made here, not in the template, which built the list one `{% set %}` at a time."""
     checkins = model.checkins.get((cycle_id, team_id), ())
     return [(ch, u) for ch in reversed(checkins) for u in ch.updates_of(kr_id)]
 
