@@ -769,7 +769,7 @@ def _check_frame(
     groups: dict[tuple[str, str], _Group] = {}
     old_groups = previous.groups if previous and previous.made_from[0] == config else {}
     for key, file in okrs.items():
-        every_kr = {kr.id for o in file.objectives for kr in o.key_results}
+        every_kr = file.key_results_by_id().keys()
         file = okrs[key] = _drop_objectives(file, key[0], bad)
         kept = file.key_results_by_id()
         group = _Group(file, UpdateTargets(kept, frozenset(every_kr - kept.keys())))
