@@ -84,3 +84,37 @@ def test_templates_read_the_environments_globals_as_they_are_now(tmp_path):
     assert env.globals["greeting"] == "bye"
     assert env.from_string("{{ greeting }}", globals={"greeting": "own"}).render() == "own"
     assert env.globals["greeting"] == "bye"
+
+
+def test_template_calls_keep_jinjas_meaning(tmp_path):
+    """render._Context calls plain callables at once: a pass_context function still
+    sees the variables set in a loop, macros and methods get exactly their arguments, and
+    a callable's StopIteration gives an undefined value, as with Jinja's own."""
+    import jinja2
+
+    from okrsite.render import make_environment
+
+    @jinja2.pass_context
+    def seen(context, name):
+        return context.get(name)
+
+    def arguments(*args, **kwargs):
+        return f"{args} {sorted(kwargs)}"
+
+    def exhausted():
+        raise StopIteration
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "t.html").write_text(
+        "{% macro m(x) %}[{{ x }}]{% endmacro %}"
+        "{% for item in items %}{% set v = item * 10 %}{{ seen('v') }} {{ arguments(item, k=1) }} "
+        "{{ m(item) }} {{ 'a-b'.split('-') }};{% endfor %}"
+        "{{ exhausted() is undefined }}"
+    )
+    env = make_environment([tmp_path])
+    env.globals.update(seen=seen, arguments=arguments, exhausted=exhausted)
+    html = env.get_template("t.html").render(items=[1, 2])
+    assert html == (
+        "10 (1,) [&#39;k&#39;] [1] [&#39;a&#39;, &#39;b&#39;];"
+        "20 (2,) [&#39;k&#39;] [2] [&#39;a&#39;, &#39;b&#39;];True"
+    )
