@@ -577,35 +577,12 @@ class _Links:
     def url(self, target: str) -> str:
         if self.link_base:
             return urls.absolute(self.link_base, target)
-        return _relative(self.page_path, target)
+        return urls.relative(self.page_path, target)
 
     def root(self) -> str:
         """The relative link from this page to the site's root folder ("./" at the top)."""
         link = urls.relative(self.page_path, urls.DASHBOARD)
         return link[: -len(urls.DASHBOARD)] or "./"
-
-
-def _relative(from_page: str, to: str) -> str:
-    """urls.relative for the plain paths pages link to, by splitting strings instead
-    of posixpath.relpath (which asks the OS for the working folder on every call)."""
-    target, _, anchor = to.partition("#")
-    if not target or "//" in target or target.endswith("/") or target.startswith("/"):
-        return urls.relative(from_page, to)
-    page, parts = _segments(from_page), _segments(target)
-    if page is None or parts is None:
-        return urls.relative(from_page, to)
-    folders, common = len(page) - 1, 0
-    while common < folders and common < len(parts) and page[common] == parts[common]:
-        common += 1
-    link = "/".join((("..",) * (folders - common)) + parts[common:]) or "."
-    return f"{link}#{anchor}" if anchor else link
-
-
-@functools.lru_cache(maxsize=1024)  # a page links ~20 times; its links repeat on its neighbours
-def _segments(path: str) -> tuple[str, ...] | None:
-    """`path` split at "/", or None when a segment is "." or ".." (urls.relative's case)."""
-    parts = tuple(path.split("/"))
-    return None if "." in parts or ".." in parts else parts
 
 
 class LintIndex:

@@ -8,6 +8,7 @@ so the site works under any sub-path and opened straight from disk.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import posixpath
 
 DASHBOARD = "index.html"
@@ -95,8 +96,26 @@ def absolute(base_url: str, path: str) -> str:
 
 
 def relative(from_page: str, to: str) -> str:
-    """The link from output file `from_page` to output path `to` (may hold #anchor)."""
+    """The link from output file `from_page` to output path `to` (may hold #anchor).
+
+    Clean paths (all that okrsite makes) are compared segment by segment:
+    posixpath.relpath, the reference for any other, asks the OS for the working
+    folder on every call, and a page makes about 27 links."""
     target, _, anchor = to.partition("#")
-    base = posixpath.dirname(from_page) or "."
-    link = posixpath.relpath(target, base) if target else posixpath.basename(from_page)
+    page, parts = _segments(from_page), _segments(target)
+    if page is None or parts is None:
+        base = posixpath.dirname(from_page) or "."
+        link = posixpath.relpath(target, base) if target else posixpath.basename(from_page)
+    else:
+        folders, common = len(page) - 1, 0
+        while common < folders and common < len(parts) and page[common] == parts[common]:
+            common += 1
+        link = "/".join(("..",) * (folders - common) + parts[common:]) or "."
     return f"{link}#{anchor}" if anchor else link
+
+
+@functools.lru_cache(maxsize=1024)  # a page links ~27 times; its links repeat on its neighbours
+def _segments(path: str) -> tuple[str, ...] | None:
+    """`path` split at "/", or None unless every segment is a plain name."""
+    parts = tuple(path.split("/"))
+    return None if "" in parts or "." in parts or ".." in parts else parts

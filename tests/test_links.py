@@ -158,3 +158,48 @@ def test_404_without_base_url_links_from_root(link: str) -> None:
     """Without base_url they are relative to the site root, where hosts serve it for /x."""
     site = built_example()
     assert f'href="{link}"' in (site / "404.html").read_text()
+
+
+def test_relative_links_match_posixpaths_relpath():
+    """urls.relative compares clean paths segment by segment; for every pair here,
+    clean or not, it gives what posixpath.relpath gives (the slow reference)."""
+    from okrsite import urls
+
+    def reference(from_page: str, to: str) -> str:
+        target, _, anchor = to.partition("#")
+        base = posixpath.dirname(from_page) or "."
+        link = posixpath.relpath(target, base) if target else posixpath.basename(from_page)
+        return f"{link}#{anchor}" if anchor else link
+
+    pages = [
+        "index.html",
+        "teams/index.html",
+        "cycles/Q4/sales/index.html",
+        "a/b/c/d.html",
+        "a//x.html",
+        "./index.html",
+    ]
+    targets = [
+        "index.html",
+        "teams/sales/index.html",
+        "cycles/Q4/sales/index.html",
+        "cycles/Q4/sales/objectives/o1/index.html#kr-a",
+        "cycles/Q4",
+        "cycles",
+        "a/b",
+        "a/b/c",
+        "cycles/Q4/sales",
+        "teams",
+        "a/b/c/d.html",
+        "a/b/x/d.html",
+        "#top",
+        "",
+        "a//b.html",
+        "a/./b.html",
+        "a/../b.html",
+        "cycles/Q4/",
+        "assets/style.css",
+    ]
+    for page in pages:
+        for target in targets:
+            assert urls.relative(page, target) == reference(page, target), (page, target)
