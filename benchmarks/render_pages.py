@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import sys
 import time
 from pathlib import Path
 
 from okrsite.build import check_site
-from okrsite.cache import load_sources
+from okrsite.cache import markdown_texts
 from okrsite.incremental import _split_summaries
-from okrsite.load import discover
 from okrsite.render import SiteRenderer, page_specs
 
 TODAY = dt.date(2026, 11, 22)
@@ -34,10 +34,14 @@ def render_pages(site: Path, template: str | None) -> tuple[int, float]:
     checked = check_site(site, TODAY)
     renderer = SiteRenderer(checked.model, checked.rollups, site, checked.diagnostics)
     renderer.fragments.keeping = False  # as in a worker
-    paths, _ = discover(site)
-    records, _ = load_sources(site, paths, {}, checked.model.config.raw_html)
-    for record in records.values():  # as Builder does: Markdown is the loading's work
-        renderer.markdown.memo.update(record.html)
+    model = checked.model
+    files = [
+        *model.teams.values(),
+        *model.okrs.values(),
+        *itertools.chain(*model.checkins.values()),
+    ]
+    for text in itertools.chain.from_iterable(map(markdown_texts, files)):
+        renderer.markdown.packed(text)  # as a build does while loading, not in its workers
     _, per_team = _split_summaries(page_specs(checked.model, renderer.current, renderer.people))
     chosen = [s for s in per_team if template is None or s.template == template]
     started = time.process_time()
