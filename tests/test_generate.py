@@ -202,3 +202,33 @@ def test_stage_benchmark_builds_the_site_and_reports_each_stage(site, tmp_path):
     assert re.search(r"PSS sampled [1-9]\d* times, using [\d.]+ s of CPU", done.stdout)
     assert (tmp_path / "out" / "index.html").is_file()
     assert "ok=True" in done.stdout
+
+
+def test_render_benchmark_renders_the_pages_of_a_template(site, tmp_path):
+    """benchmarks/render_pages.py: the rendering A/B figures come from it. Its pages
+    of one template are those a build writes."""
+    import shutil
+    import subprocess
+
+    from okrsite.build import build_site
+
+    work = tmp_path / "site"
+    shutil.copytree(site, work)  # the build keeps its cache in the site's folder
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks/render_pages.py"),
+            str(work),
+            "--template",
+            "key_result.html",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found = re.fullmatch(r"(\d+) pages rendered in [\d.]+ s of CPU\n", done.stdout)
+    assert found, done.stdout
+    assert build_site(work, tmp_path / "out", TODAY).published
+    written = list((tmp_path / "out").glob("cycles/*/*/key-results/*/index.html"))
+    assert int(found.group(1)) == len(written) > 0
