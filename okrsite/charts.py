@@ -87,7 +87,6 @@ def describe(series: Series, cycle: Cycle, today: dt.date, confidence: Series = 
 
 class _Frame:
     def __init__(self, cycle: Cycle, width: float, height: float, pad: tuple[float, ...]):
-        self.cycle = cycle
         self.width, self.height = width, height
         self.top, self.right, self.bottom, self.left = pad
         self.days = max(1, (cycle.end - cycle.start).days)

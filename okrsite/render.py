@@ -525,12 +525,12 @@ def _no_own_globals(globals: object) -> None:
 
 
 def make_environment(folders: list[Path]) -> jinja2.Environment:
-    """Templates compiled once for the environment's life. No auto_reload: it asks
-    the file system about every template a page imports, 17 times a page; a caller
-    that keeps the environment makes a new one when the theme's files change
-    (incremental.Builder, by theme_fingerprint). An unbounded cache is a plain
-    dict: a theme has a few dozen templates, and Jinja's LRU cache rearranges
-    itself on each of the 7 lookups a page makes (3 % of rendering, measured)."""
+    """Templates compiled once for the environment's life. A page looks up 7
+    templates (extends, includes, imports). No auto_reload: it would ask the file
+    system about each of them; a caller that keeps the environment makes a new
+    one when the theme's files change (incremental.Builder, by theme_fingerprint).
+    An unbounded cache is a plain dict: a theme has a few dozen templates, and
+    Jinja's LRU cache rearranges itself on each lookup (3 % of rendering, measured)."""
     env = _Environment(
         loader=jinja2.FileSystemLoader([str(f / "templates") for f in folders]),
         auto_reload=False,
