@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from okrsite.build import build_site
 from okrsite.render import theme_dirs
@@ -118,3 +120,66 @@ def test_template_calls_keep_jinjas_meaning(tmp_path):
         "10 (1,) [&#39;k&#39;] [1] [&#39;a&#39;, &#39;b&#39;];"
         "20 (2,) [&#39;k&#39;] [2] [&#39;a&#39;, &#39;b&#39;];True"
     )
+
+
+ESCAPING_TEMPLATES = {
+    "base.html": "<main>{% block body %}[{{ evil }}]{% endblock %}</main>",
+    "part.html": "<p>{{ evil }} {{ count }}</p>",
+    "page.html": (
+        '{% extends "base.html" %}'
+        '{% import "macros.html" as m with context %}'
+        "{% block body %}{{ super() }}"
+        "{% set captured %}<i>{{ evil }}</i>{% endset %}{{ captured }}"
+        "{% filter upper %}{{ evil }}{% endfilter %}"
+        "{% call m.wrap() %}{{ evil }}{% endcall %}"
+        "{{ m.box(safe) }}{{ evil ~ safe }}{{ html_object }}{{ count }}{{ ratio }}"
+        '{% include "part.html" %}{% endblock %}'
+    ),
+    "macros.html": (
+        "{% macro box(inner) %}<div>{{ inner }}</div>{% endmacro %}"
+        "{% macro wrap() %}<div>{{ caller() }}</div>{% endmacro %}"
+    ),
+}
+
+
+def test_printed_values_are_escaped_as_jinja_escapes_them(tmp_path):
+    """render._Template prints values through its own escape, a plain string where
+    markupsafe gives Markup. Each way a template prints (blocks, super, set blocks,
+    filter and call blocks, macros, includes, `~`) gives Jinja's own bytes."""
+    import jinja2
+    from markupsafe import Markup
+
+    from okrsite.render import make_environment
+
+    class HasHtml:
+        def __html__(self):
+            return "<em>already safe</em>"
+
+    (tmp_path / "templates").mkdir()
+    for name, text in ESCAPING_TEMPLATES.items():
+        (tmp_path / "templates" / name).write_text(text)
+    values = dict(
+        evil="<script>alert('x') & \"y\"</script>",
+        safe=Markup("<b>bold</b>"),
+        html_object=HasHtml(),
+        count=3,
+        ratio=0.5,
+    )
+    ours = make_environment([tmp_path]).get_template("page.html").render(**values)
+    jinjas = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(tmp_path / "templates")), autoescape=True
+    )
+    assert ours == jinjas.get_template("page.html").render(**values)
+    assert "<script>" not in ours and "<SCRIPT>" not in ours
+    escaped = "&lt;script&gt;alert(&#39;x&#39;) &amp; &#34;y&#34;&lt;/script&gt;"
+    assert ours.lower().count(escaped) == 6  # the filter block prints it in capitals
+
+
+@given(st.one_of(st.text(), st.integers(), st.floats(allow_nan=False), st.none()))
+def test_output_escape_gives_markupsafes_text(value):
+    from markupsafe import escape
+
+    from okrsite.render import _escape_output
+
+    assert type(_escape_output(value)) is str
+    assert _escape_output(value) == str(escape(value))
