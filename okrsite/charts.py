@@ -14,8 +14,9 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from okrsite.escaping import escape
 from okrsite.model import Cycle
 from okrsite.rollup import Point
 
@@ -86,45 +87,47 @@ def describe(series: Series, cycle: Cycle, today: dt.date, confidence: Series = 
 
 
 class _Frame:
+    """A chart's plot area: dates across (the cycle, clamped), progress up (0–100 %)."""
+
     def __init__(self, cycle: Cycle, width: float, height: float, pad: tuple[float, ...]):
         self.width, self.height = width, height
         self.top, self.right, self.bottom, self.left = pad
         self.days = max(1, (cycle.end - cycle.start).days)
-        self._start = cycle.start
+        self._start = cycle.start.toordinal()
         self._plot_width = width - self.left - self.right
         self._plot_height = height - self.top - self.bottom
 
     def x(self, date: dt.date) -> float:
-        share = min(1.0, max(0.0, (date - self._start).days / self.days))
+        share = min(1.0, max(0.0, (date.toordinal() - self._start) / self.days))
         return round(self.left + share * self._plot_width, 1)
 
     def y(self, value: float) -> float:
         value = min(1.0, max(0.0, value))
         return round(self.top + (1 - value) * self._plot_height, 1)
 
+    def coordinates(self, series: Series) -> list[tuple[float, float]]:
+        """`(x(date), y(value))` for each point: `x` and `y` inlined, as a chart
+        has dozens of points and a site thousands of charts (a fifth of rendering)."""
+        start, days, left, width = self._start, self.days, self.left, self._plot_width
+        top, height = self.top, self._plot_height
+        return [
+            (
+                round(left + min(1.0, max(0.0, (d.toordinal() - start) / days)) * width, 1),
+                round(top + (1 - min(1.0, max(0.0, v))) * height, 1),
+            )
+            for d, v in series
+        ]
+
     def points(self, series: Series) -> str:
-        x, y = self.x, self.y
-        return " ".join([f"{x(d)},{y(v)}" for d, v in series])
+        return " ".join([f"{x},{y}" for x, y in self.coordinates(series)])
 
 
-def progress_chart(
-    series: Series,
-    cycle: Cycle,
-    today: dt.date,
-    *,
-    chart_id: str,
-    title: str,
-    confidence: Series = (),
-) -> Markup:
-    """A progress-over-time chart with the pace line, today and confidence."""
+@functools.lru_cache(maxsize=64)
+def _progress_frame(cycle: Cycle) -> tuple[_Frame, str]:
+    """A progress chart's frame, and what every chart of the cycle draws alike:
+    the grid, the axis labels and the pace line."""
     f = _Frame(cycle, 640, 240, (12, 16, 34, 46))
-    t_id, d_id = f"{chart_id}-title", f"{chart_id}-desc"
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {f.width} {f.height}" role="img" '
-        f'aria-labelledby="{escape(t_id)} {escape(d_id)}">',
-        f'<title id="{escape(t_id)}">{escape(title)}</title>',
-        f'<desc id="{escape(d_id)}">{escape(describe(series, cycle, today, confidence))}</desc>',
-    ]
+    parts = []
     for value in (0, 0.25, 0.5, 0.75, 1):
         y = f.y(value)
         parts.append(
@@ -143,47 +146,77 @@ def progress_chart(
         f'<line class="pace" x1="{f.x(cycle.start)}" y1="{f.y(0)}" '
         f'x2="{f.x(cycle.end)}" y2="{f.y(1)}"/>'
     )
+    return f, "".join(parts)
+
+
+def progress_chart(
+    series: Series,
+    cycle: Cycle,
+    today: dt.date,
+    *,
+    chart_id: str,
+    title: str,
+    confidence: Series = (),
+) -> Markup:
+    """A progress-over-time chart with the pace line, today and confidence."""
+    f, axes = _progress_frame(cycle)
+    t_id, d_id = f"{chart_id}-title", f"{chart_id}-desc"
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {f.width} {f.height}" role="img" '
+        f'aria-labelledby="{escape(t_id)} {escape(d_id)}">',
+        f'<title id="{escape(t_id)}">{escape(title)}</title>',
+        f'<desc id="{escape(d_id)}">{escape(describe(series, cycle, today, confidence))}</desc>',
+        axes,
+    ]
     if cycle.phase(today) == "running":
         x = f.x(today)
         parts.append(f'<line class="today" x1="{x}" x2="{x}" y1="{f.top}" y2="{f.y(0)}"/>')
         anchor = "end" if x > f.width * 0.8 else "middle"
         parts.append(
-            f'<text class="axis" x="{x}" y="{base}" text-anchor="{anchor}">today</text>'
+            f'<text class="axis" x="{x}" y="{f.height - f.bottom + 18}" text-anchor="{anchor}">'
+            "today</text>"
             if f.width * 0.2 < x
             else ""
         )
     if confidence:
         parts.append(f'<polyline class="conf" points="{f.points(confidence)}"/>')
-        for d, v in confidence:
+        for (d, v), (x, y) in zip(confidence, f.coordinates(confidence), strict=True):
             parts.append(
-                f'<rect class="conf-dot" x="{f.x(d) - 3}" y="{f.y(v) - 3}" width="6" height="6">'
+                f'<rect class="conf-dot" x="{x - 3}" y="{y - 3}" width="6" height="6">'
                 f"<title>{escape(day(d))}: confidence {_pct(v)}</title></rect>"
             )
     line = _with_start(series, cycle)
     parts.append(f'<polyline class="line" points="{f.points(line)}"/>')
-    for d, v in series:
+    for (d, v), (x, y) in zip(series, f.coordinates(series), strict=True):
         parts.append(
-            f'<circle class="dot" cx="{f.x(d)}" cy="{f.y(v)}" r="4">'
+            f'<circle class="dot" cx="{x}" cy="{y}" r="4">'
             f"<title>{escape(day(d))}: progress {_pct(v)}</title></circle>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
+@functools.lru_cache(maxsize=64)
+def _spark_frame(cycle: Cycle) -> tuple[_Frame, str]:
+    """A sparkline's frame, and its pace line: the same on every sparkline of the cycle."""
+    f = _Frame(cycle, 120, 28, (3, 3, 3, 3))
+    pace = (
+        f'<line class="pace" x1="{f.x(cycle.start)}" y1="{f.y(0)}" '
+        f'x2="{f.x(cycle.end)}" y2="{f.y(1)}"/>'
+    )
+    return f, pace
+
+
 def sparkline(series: Series, cycle: Cycle, today: dt.date, *, label: str) -> Markup:
     """A small progress line against the pace line, for tables and lists."""
-    f = _Frame(cycle, 120, 28, (3, 3, 3, 3))
-    text = f"{label}: {describe(series, cycle, today)}"
-    parts = [
-        f'<svg class="spark" viewBox="0 0 {f.width} {f.height}" width="{f.width}" '
-        f'height="{f.height}" role="img" aria-label="{escape(text)}">',
-        f"<title>{escape(text)}</title>",
-        f'<line class="pace" x1="{f.x(cycle.start)}" y1="{f.y(0)}" '
-        f'x2="{f.x(cycle.end)}" y2="{f.y(1)}"/>',
-    ]
+    f, pace = _spark_frame(cycle)
+    text = escape(f"{label}: {describe(series, cycle, today)}")
     line = _with_start(series, cycle)
-    parts.append(f'<polyline class="line" points="{f.points(line)}"/>')
-    last_d, last_v = line[-1]
-    parts.append(f'<circle class="dot" cx="{f.x(last_d)}" cy="{f.y(last_v)}" r="2.5"/>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    last_x, last_y = f.coordinates(line[-1:])[0]
+    return Markup(
+        f'<svg class="spark" viewBox="0 0 {f.width} {f.height}" width="{f.width}" '
+        f'height="{f.height}" role="img" aria-label="{text}">'
+        f"<title>{text}</title>{pace}"
+        f'<polyline class="line" points="{f.points(line)}"/>'
+        f'<circle class="dot" cx="{last_x}" cy="{last_y}" r="2.5"/></svg>'
+    )

@@ -13,9 +13,8 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable
 
-from markupsafe import escape
-
 from okrsite import urls, views
+from okrsite.escaping import escape
 from okrsite.model import CheckIn, KeyResult, Model
 
 SITE_FEED_ENTRIES = 50

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import jinja2
-from markupsafe import Markup, _escape_inner
+from markupsafe import Markup
 
-from okrsite import __version__, charts, feeds, search, urls, views
+from okrsite import __version__, charts, escaping, feeds, search, urls, views
 from okrsite.csvexport import csv_header, team_rows
 from okrsite.diagnostics import CODES, Diagnostic
 from okrsite.export import cycle_header, cycle_json, team_data, team_json
@@ -493,29 +493,18 @@ class _Context(jinja2.runtime.Context):
             )
 
 
-def _escape_output(value: object, /) -> str:
-    """`markupsafe.escape`, giving a plain string where it gives `Markup`.
-
-    A template escapes every value it prints this way (about 150 a page), and
-    the result only ever goes into a join: the page, or a block or macro body
-    that Jinja wraps in Markup itself. Making a Markup object for each one was
-    11 % of rendering, measured. The escaped text is the same."""
-    if type(value) is str:
-        return _escape_inner(value)
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return _escape_inner(str(value))
-
-
 class _Template(jinja2.Template):
-    """A compiled template whose printed values go through `_escape_output`.
+    """A compiled template that escapes the values it prints to plain strings.
 
     Jinja's generated code prints `escape(value)`, with `escape` a global of the
-    template's module; nothing else in that code calls it."""
+    template's module; nothing else in that code calls it. The result only ever
+    goes into a join: the page, or a block, macro or set-block body that Jinja
+    wraps in Markup itself. So `escaping.escape` gives the same page, without a
+    Markup object for each of the 150 values a page prints."""
 
     @classmethod
     def _from_namespace(cls, environment, namespace, globals):
-        namespace["escape"] = _escape_output
+        namespace["escape"] = escaping.escape
         return super()._from_namespace(environment, namespace, globals)
 
 
