@@ -154,3 +154,32 @@ def test_a_key_results_updates_come_newest_first_with_their_checkins(tmp_path):
     by_id = file.key_results_by_id()
     assert by_id["pipeline-value"].id == "pipeline-value"
     assert set(by_id) == {kr.id for o in file.objectives for kr in o.key_results}
+
+
+def test_dots_sit_on_their_lines_and_each_cycle_has_its_own_axes():
+    """Dots and lines share their coordinates; the grid, date labels and pace line
+    that charts.py draws once per cycle belong to that cycle only."""
+    q1 = Cycle("2027-Q1", dt.date(2027, 1, 1), dt.date(2027, 3, 31))
+    series = [
+        (dt.date(2026, 10, 8), 0.1),
+        (dt.date(2026, 11, 5), 0.35),
+        (dt.date(2026, 12, 3), 1.4),
+    ]
+    conf = [(dt.date(2026, 10, 8), 0.9), (dt.date(2026, 11, 5), 0.5)]
+    for cycle, first_label in ((Q4, "1 Oct 2026"), (q1, "1 Jan 2027"), (Q4, "1 Oct 2026")):
+        svg = parse(
+            charts.progress_chart(series, cycle, TODAY, chart_id="c", title="t", confidence=conf)
+        )
+        dots = [(float(c.get("cx")), float(c.get("cy"))) for c in svg.iter(f"{SVG}circle")]
+        line = points(svg.find(f"{SVG}polyline[@class='line']"))
+        rects = [(float(r.get("x")) + 3, float(r.get("y")) + 3) for r in svg.iter(f"{SVG}rect")]
+        assert rects == points(svg.find(f"{SVG}polyline[@class='conf']"))
+        labels = [t.text for t in svg.iter(f"{SVG}text")]
+        assert first_label in labels
+        if cycle is Q4:
+            assert dots == line[1:]  # after the cycle's start at 0
+            assert dots[-1][1] == min(y for _, y in line)  # 140 % is drawn at the top
+        else:  # every point is before the cycle: all at its left edge
+            assert {x for x, _ in dots} == {line[0][0]}
+    spark = parse(charts.sparkline(series, q1, TODAY, label="l"))
+    assert len(points(spark.find(f"{SVG}polyline"))) == 1  # the start only: no point in Q1
