@@ -106,17 +106,9 @@ class _Frame:
         return round(self.top + (1 - value) * self._plot_height, 1)
 
     def coordinates(self, series: Series) -> list[tuple[float, float]]:
-        """`(x(date), y(value))` for each point: `x` and `y` inlined, as a chart
-        has dozens of points and a site thousands of charts (a fifth of rendering)."""
-        start, days, left, width = self._start, self.days, self.left, self._plot_width
-        top, height = self.top, self._plot_height
-        return [
-            (
-                round(left + min(1.0, max(0.0, (d.toordinal() - start) / days)) * width, 1),
-                round(top + (1 - min(1.0, max(0.0, v))) * height, 1),
-            )
-            for d, v in series
-        ]
+        """`(x, y)` of each point, for the line and its dots alike."""
+        x, y = self.x, self.y
+        return [(x(d), y(v)) for d, v in series]
 
     def points(self, series: Series) -> str:
         return " ".join([f"{x},{y}" for x, y in self.coordinates(series)])

@@ -2,8 +2,8 @@
 
 `markupsafe.escape` wraps each result in a `Markup` object, so that escaping
 twice does nothing. Where the result only goes into a larger string (an
-f-string, a join) that wrapper is pure cost, and pages print a few hundred
-escaped values each: 11 % of rendering, measured. The text is markupsafe's own.
+f-string, a join) that wrapper is pure cost, and a page prints about 150
+escaped values: 11 % of rendering, measured. The text is markupsafe's own.
 """
 
 from __future__ import annotations
