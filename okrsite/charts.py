@@ -110,8 +110,10 @@ class _Frame:
         x, y = self.x, self.y
         return [(x(d), y(v)) for d, v in series]
 
-    def points(self, series: Series) -> str:
-        return " ".join([f"{x},{y}" for x, y in self.coordinates(series)])
+
+def _points(coordinates: list[tuple[float, float]]) -> str:
+    """An SVG polyline's `points`."""
+    return " ".join([f"{x},{y}" for x, y in coordinates])
 
 
 @functools.lru_cache(maxsize=64)
@@ -171,14 +173,16 @@ def progress_chart(
             else ""
         )
     if confidence:
-        parts.append(f'<polyline class="conf" points="{f.points(confidence)}"/>')
-        for (d, v), (x, y) in zip(confidence, f.coordinates(confidence), strict=True):
+        confidence_xy = f.coordinates(confidence)
+        parts.append(f'<polyline class="conf" points="{_points(confidence_xy)}"/>')
+        for (d, v), (x, y) in zip(confidence, confidence_xy, strict=True):
             parts.append(
                 f'<rect class="conf-dot" x="{x - 3}" y="{y - 3}" width="6" height="6">'
                 f"<title>{escape(day(d))}: confidence {_pct(v)}</title></rect>"
             )
     line = _with_start(series, cycle)
-    parts.append(f'<polyline class="line" points="{f.points(line)}"/>')
+    parts.append(f'<polyline class="line" points="{_points(f.coordinates(line))}"/>')
+    # A dot for each check-in, clamped to the cycle (the line keeps the points in it).
     for (d, v), (x, y) in zip(series, f.coordinates(series), strict=True):
         parts.append(
             f'<circle class="dot" cx="{x}" cy="{y}" r="4">'
@@ -203,12 +207,12 @@ def sparkline(series: Series, cycle: Cycle, today: dt.date, *, label: str) -> Ma
     """A small progress line against the pace line, for tables and lists."""
     f, pace = _spark_frame(cycle)
     text = escape(f"{label}: {describe(series, cycle, today)}")
-    line = _with_start(series, cycle)
-    last_x, last_y = f.coordinates(line[-1:])[0]
+    line = f.coordinates(_with_start(series, cycle))
+    last_x, last_y = line[-1]
     return Markup(
         f'<svg class="spark" viewBox="0 0 {f.width} {f.height}" width="{f.width}" '
         f'height="{f.height}" role="img" aria-label="{text}">'
         f"<title>{text}</title>{pace}"
-        f'<polyline class="line" points="{f.points(line)}"/>'
+        f'<polyline class="line" points="{_points(line)}"/>'
         f'<circle class="dot" cx="{last_x}" cy="{last_y}" r="2.5"/></svg>'
     )
