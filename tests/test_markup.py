@@ -81,7 +81,7 @@ def test_same_html_as_python_markdown_on_random_text(text: str) -> None:
     assert MarkdownRenderer()._render(text) == reference("sanitize")._render(text)
 
 
-def needs_by_name(renderer: MarkdownRenderer) -> dict[str, tuple[str, ...] | None]:
+def needs_by_name(renderer: MarkdownRenderer) -> dict[str, markup.Trigger | None]:
     registry = renderer._md.inlinePatterns
     needs = markup._needs(registry)  # sorts the registry, as using it does
     return dict(zip([item.name for item in registry._priority], needs, strict=True))
