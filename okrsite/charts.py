@@ -96,6 +96,7 @@ class _Frame:
         self._start = cycle.start.toordinal()
         self._plot_width = width - self.left - self.right
         self._plot_height = height - self.top - self.bottom
+        self.label_y = height - self.bottom + 18  # baseline of the labels under the plot
 
     def x(self, date: dt.date) -> float:
         share = min(1.0, max(0.0, (date.toordinal() - self._start) / self.days))
@@ -104,6 +105,13 @@ class _Frame:
     def y(self, value: float) -> float:
         value = min(1.0, max(0.0, value))
         return round(self.top + (1 - value) * self._plot_height, 1)
+
+    def pace(self, cycle: Cycle) -> str:
+        """The pace line: from 0 at the cycle's start to 100 % at its end."""
+        return (
+            f'<line class="pace" x1="{self.x(cycle.start)}" y1="{self.y(0)}" '
+            f'x2="{self.x(cycle.end)}" y2="{self.y(1)}"/>'
+        )
 
     def coordinates(self, series: Series) -> list[tuple[float, float]]:
         """`(x, y)` of each point, for the line and its dots alike."""
@@ -130,16 +138,14 @@ def _progress_frame(cycle: Cycle) -> tuple[_Frame, str]:
         parts.append(
             f'<text class="axis" x="{f.left - 6}" y="{y + 4}" text-anchor="end">{_pct(value)}</text>'
         )
-    base = f.height - f.bottom + 18
-    parts.append(f'<text class="axis" x="{f.left}" y="{base}">{escape(day(cycle.start))}</text>')
     parts.append(
-        f'<text class="axis" x="{f.width - f.right}" y="{base}" text-anchor="end">'
+        f'<text class="axis" x="{f.left}" y="{f.label_y}">{escape(day(cycle.start))}</text>'
+    )
+    parts.append(
+        f'<text class="axis" x="{f.width - f.right}" y="{f.label_y}" text-anchor="end">'
         f"{escape(day(cycle.end))}</text>"
     )
-    parts.append(
-        f'<line class="pace" x1="{f.x(cycle.start)}" y1="{f.y(0)}" '
-        f'x2="{f.x(cycle.end)}" y2="{f.y(1)}"/>'
-    )
+    parts.append(f.pace(cycle))
     return f, "".join(parts)
 
 
@@ -167,8 +173,7 @@ def progress_chart(
         parts.append(f'<line class="today" x1="{x}" x2="{x}" y1="{f.top}" y2="{f.y(0)}"/>')
         anchor = "end" if x > f.width * 0.8 else "middle"
         parts.append(
-            f'<text class="axis" x="{x}" y="{f.height - f.bottom + 18}" text-anchor="{anchor}">'
-            "today</text>"
+            f'<text class="axis" x="{x}" y="{f.label_y}" text-anchor="{anchor}">today</text>'
             if f.width * 0.2 < x
             else ""
         )
@@ -196,11 +201,7 @@ def progress_chart(
 def _spark_frame(cycle: Cycle) -> tuple[_Frame, str]:
     """A sparkline's frame, and its pace line: the same on every sparkline of the cycle."""
     f = _Frame(cycle, 120, 28, (3, 3, 3, 3))
-    pace = (
-        f'<line class="pace" x1="{f.x(cycle.start)}" y1="{f.y(0)}" '
-        f'x2="{f.x(cycle.end)}" y2="{f.y(1)}"/>'
-    )
-    return f, pace
+    return f, f.pace(cycle)
 
 
 def sparkline(series: Series, cycle: Cycle, today: dt.date, *, label: str) -> Markup:
