@@ -8,7 +8,14 @@ escaped values: 11 % of rendering, measured. The text is markupsafe's own.
 
 from __future__ import annotations
 
-from markupsafe import _escape_inner  # markupsafe's C escaping, without the wrapper (>= 3.0)
+import markupsafe
+
+try:  # markupsafe's C escaping, without the wrapper (3.0 and later; not public)
+    from markupsafe import _escape_inner
+except ImportError:  # a markupsafe without it: the same text, slower
+
+    def _escape_inner(text: str, /) -> str:
+        return str(markupsafe.escape(text))
 
 
 def escape(value: object, /) -> str:

@@ -183,3 +183,25 @@ def test_output_escape_gives_markupsafes_text(value):
 
     assert type(escape(value)) is str
     assert escape(value) == str(markupsafe.escape(value))
+
+
+def test_escape_without_markupsafes_private_function(monkeypatch):
+    """`escaping` uses markupsafe's `_escape_inner`, which is not public: without
+    it, a copy of the module falls back to `markupsafe.escape`, with the same text."""
+    import importlib.util
+    import sys
+    import types
+
+    import markupsafe
+
+    from okrsite import escaping
+
+    public = types.ModuleType("markupsafe")  # markupsafe's public escape only
+    public.escape = markupsafe.escape
+    monkeypatch.setitem(sys.modules, "markupsafe", public)
+    spec = importlib.util.spec_from_file_location("escaping_copy", escaping.__file__)
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    assert copy._escape_inner is not escaping._escape_inner
+    for value in "<script>alert('x') & \"y\"</script>", 3, None, markupsafe.Markup("<b>kept</b>"):
+        assert copy.escape(value) == escaping.escape(value) == str(markupsafe.escape(value))
